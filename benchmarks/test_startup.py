@@ -1,0 +1,44 @@
+"""Whole-process start-up of qms commands beside `python -c pass`, in one run (goal: <= 8x)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.conftest import median_of
+
+PY = sys.executable
+CASES = {
+    "python -c pass": [PY, "-c", "pass"],
+    "qms show": [PY, "-m", "qms_cli", "show"],
+    "qms tiers --json": [PY, "-m", "qms_cli", "tiers", "--json"],
+    "qms tiers": [PY, "-m", "qms_cli", "tiers"],
+    "qms --help": [PY, "-m", "qms_cli", "--help"],
+    "qms set-quality": [PY, "-m", "qms_cli", "set-quality", "high"],
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    folder = tmp_path_factory.mktemp("bench")
+    env = {**os.environ, "QMS_CACHE_DIR": str(folder / "cache"), "NO_COLOR": "1", "QMS_OUTPUT": "plain"}
+    subprocess.run([PY, "-m", "qms_cli", "init", str(folder)], env=env, check=True, capture_output=True)
+    return folder, env
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_startup(benchmark: Any, name: str, project: tuple[Path, dict[str, str]],
+                 startup_results: dict[str, float]) -> None:
+    folder, env = project
+
+    def run() -> None:
+        subprocess.run(CASES[name], cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True)
+
+    benchmark.pedantic(run, rounds=30, warmup_rounds=3)
+    startup_results[name] = median_of(benchmark)

@@ -1,0 +1,36 @@
+"""`qms tiers`: the quality tiers as a person sees them (models only with --technical or --json)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qms_cli.cli.common import JsonOpt, ProjectOpt, settings
+
+
+def tiers(
+    ctx: typer.Context,
+    technical: Annotated[bool, typer.Option("--technical", help="Add each tier's model configuration.")] = False,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the quality tiers and mark the one the project uses.
+
+    Example: qms tiers --technical
+    """
+    from qms_cli.listing import list_tiers
+    from qms_cli.render.output import emit_json, emit_lines
+    from qms_cli.render.tiers import tier_table
+
+    listing = list_tiers(settings(ctx).catalog(), project)
+    if as_json:
+        emit_json(listing.as_json())
+        return
+    if listing.project_error:
+        from qms_cli.render import messages
+
+        emit_lines(messages.PROJECT_UNREADABLE.format(reason=listing.project_error), err=True)
+    from qms_cli.render.table import emit_table
+
+    emit_table(tier_table(listing, technical))

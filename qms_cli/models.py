@@ -1,0 +1,82 @@
+"""What each model configuration needs (from profiles/models.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qms_cli.units import parse_size
+
+
+@dataclass(frozen=True)
+class MemoryOption:
+    """How one memory option changes residency, activation memory, decoding and time."""
+
+    name: str
+    offload: str = "none"
+    resident_fraction: float = 1.0
+    activations: float = 1.0
+    decode: str = "full"
+    storage_precision: str | None = None
+    time_factor: float = 1.0
+
+    @classmethod
+    def from_data(cls, name: str, data: dict[str, Any]) -> MemoryOption:
+        return cls(name, **data)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One set of weights (denoiser, text encoder, decoder) at its chosen precision."""
+
+    name: str
+    role: str
+    params: int
+    precision: str
+    weights: dict[str, int]
+
+    @classmethod
+    def from_data(cls, name: str, data: dict[str, Any]) -> Component:
+        return cls(name, data["role"], data["params"], data["precision"],
+                   {p: parse_size(s) for p, s in data["weights"].items()})
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """A model configuration's weights, latent geometry, architecture and supported memory options."""
+
+    id: str
+    family: str
+    modality: str
+    default_steps: int
+    components: dict[str, Component]
+    latent: dict[str, Any]
+    architecture: dict[str, int]
+    memory_options: tuple[str, ...]
+
+    @classmethod
+    def from_data(cls, model_id: str, data: dict[str, Any]) -> ModelProfile:
+        return cls(model_id, data["family"], data["modality"], data["default_steps"],
+                   {n: Component.from_data(n, c) for n, c in data["components"].items()},
+                   dict(data["latent"]), dict(data["architecture"]), tuple(data["memory_options"]))
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    """All model profiles, the precision vocabulary and the memory options."""
+
+    precisions: dict[str, float]
+    options: dict[str, MemoryOption]
+    models: dict[str, ModelProfile]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ModelSet:
+        return cls(dict(data["precisions"]),
+                   {n: MemoryOption.from_data(n, o) for n, o in data["memory_options"].items()},
+                   {m: ModelProfile.from_data(m, d) for m, d in data["models"].items()})
+
+    def jargon(self) -> set[str]:
+        """Words people must never be shown: model ids, families, option names, precision words."""
+        from qms_cli.jargon import catalog_terms
+
+        return catalog_terms(self.precisions, self.options, {m.id: m.family for m in self.models.values()})

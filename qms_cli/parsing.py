@@ -1,0 +1,158 @@
+"""Read YAML and JSON documents strictly: syntax errors and duplicate keys are reported with line and column.
+
+PyYAML and the json module both keep the last of two equal keys without a word; a profile or project file
+with a duplicated key is ambiguous, so qms refuses it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from qms_cli.errors import DataError
+
+BOM = "\ufeff"
+
+
+class ParseError(DataError):
+    """A document that does not parse, with where (1-based line and column)."""
+
+    def __init__(self, filename: str, message: str, line: int | None = None, column: int | None = None):
+        where = f"{filename}:{line}:{column}" if line is not None else filename
+        super().__init__(f"{where}: {message}")
+        self.filename, self.problem, self.line, self.column = filename, message, line, column
+
+
+def read_text(path: Path) -> str:
+    """The file's text (UTF-8, a leading byte-order mark kept), or a DataError naming the file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not a file") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot be read ({e.strerror or e})") from None
+    return decode(raw, str(path))
+
+
+def decode(raw: bytes, filename: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ParseError(filename, f"not UTF-8 text (byte 0x{raw[e.start]:02x})", line,
+                         e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1) from None
+
+
+def line_col(text: str, pos: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def parse_json(text: str, filename: str) -> Any:
+    """Parse JSON, refusing comments and duplicate keys with a line and column."""
+    body = text[1:] if text.startswith(BOM) else text
+    try:
+        return json.loads(body, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as dup:
+        from qms_cli.jsonedit import find_duplicate
+
+        pos = find_duplicate(body)
+        line, col = line_col(body, pos) if pos is not None else (None, None)
+        raise ParseError(filename, f"duplicate key {dup.key!r}", line, col) from None
+    except json.JSONDecodeError as e:
+        at = body[e.pos : e.pos + 2] if e.pos < len(body) else ""
+        if at in ("//", "/*"):
+            raise ParseError(filename, f"comments are not allowed in JSON, line {e.lineno}",
+                             e.lineno, e.colno) from None
+        raise ParseError(filename, f"not valid JSON: {e.msg}", e.lineno, e.colno) from None
+
+
+def parse_yaml(text: str, filename: str) -> Any:
+    """Parse YAML (safe subset), refusing duplicate keys with a line and column."""
+    import yaml  # deferred: profiles are usually served from the validated cache
+
+    loader = _strict_loader(yaml)(text)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = " ".join(p for p in (e.context, e.problem) if p) or "not valid YAML"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise ParseError(filename, problem, line, col) from None
+    except yaml.YAMLError as e:
+        raise ParseError(filename, f"not valid YAML: {e}") from None
+    finally:
+        loader.dispose()
+
+
+_LOADERS: dict[int, Any] = {}
+
+
+def _strict_loader(yaml: Any) -> Any:
+    """A SafeLoader (libyaml when present) whose mappings refuse a key given twice."""
+    if id(yaml) in _LOADERS:
+        return _LOADERS[id(yaml)]
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class StrictLoader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *anchor` merges; own keys may override merged ones
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark)
+                except TypeError:
+                    continue  # unhashable key: the base constructor reports it
+                if first is not key_node.start_mark:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r} (first given on line {first.line + 1})",
+                        key_node.start_mark)
+            return super().construct_mapping(node, deep)
+
+    _LOADERS[id(yaml)] = StrictLoader
+    return StrictLoader
+
+
+def positions(text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
+    """Line and column of every value in a YAML document, by path: for pointing schema errors at lines."""
+    import yaml
+
+    out: dict[tuple[str | int, ...], tuple[int, int]] = {}
+
+    def walk(node: Any, path: tuple[str | int, ...]) -> None:
+        out.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    walk(value_node, (*path, key_node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return out
+    if root is not None:
+        walk(root, ())
+    return out

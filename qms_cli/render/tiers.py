@@ -1,0 +1,36 @@
+"""The tier table for people; --technical adds each function's model configuration."""
+
+from __future__ import annotations
+
+from qms_cli.listing import TierListing
+from qms_cli.render import messages
+from qms_cli.render.table import Table
+from qms_cli.tiers import Configuration
+from qms_cli.units import format_size
+
+
+def tier_table(listing: TierListing, technical: bool) -> Table:
+    columns = ["", "Quality", "Description", "Time"]
+    functions = listing.catalog.tiers.functions
+    if technical:
+        columns += ["Card", *functions]
+    table = Table(columns)
+    for tier in listing.tiers:
+        current = listing.current is not None and tier.id == listing.current.id
+        cells = ["▶" if current else "", tier.label, tier.description, tier.time_label]
+        if technical:
+            cells += [format_size(tier.target_vram), *(configuration(tier.mappings[f]) for f in functions)]
+        table.add(*cells, highlight=current)
+    if listing.current is not None:
+        table.caption = messages.TIERS_CAPTION_CURRENT
+    return table
+
+
+def configuration(c: Configuration) -> str:
+    """`flux-dev-fp8 1024px 20 steps --medvram` (technical view only)."""
+    parts = [c.model, f"{c.resolution}px"]
+    if c.frames is not None:
+        parts.append(f"{c.frames} frames")
+    if c.steps is not None:
+        parts.append(f"{c.steps} steps")
+    return " ".join(parts + list(c.options))

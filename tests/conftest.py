@@ -1,0 +1,69 @@
+"""Shared fixtures: every test runs in its own folder with its own cache, logs and no inherited settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qms_cli.cli.app import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ROOT / "profiles"
+SCHEMAS = ROOT / "schemas"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("QMS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("QMS_LOG_DIR", str(tmp_path / "logs"))
+    for var in ("QMS_PROFILES", "QMS_NO_CACHE", "QMS_OUTPUT", "VRAM_LIMIT", "CUDA_VISIBLE_DEVICES"):
+        monkeypatch.delenv(var, raising=False)
+    return work
+
+
+@pytest.fixture
+def qms(capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run qms in-process through its real entry point (the error boundary included)."""
+
+    def run(*args: str) -> Result:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def run_qms(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            input: str | None = None) -> Result:
+    """Run the real `qms` program in a subprocess."""
+    proc = subprocess.run([sys.executable, "-m", "qms_cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, input=input, timeout=120)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def validate_output(data: Any, schema: str) -> None:
+    """Check a command's --json output against its schema in schemas/."""
+    from qms_cli.schemas import validate
+
+    problems = validate(data, schema, f"<{schema} output>")
+    assert not problems, "\n".join(map(str, problems))
