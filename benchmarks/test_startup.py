@@ -13,6 +13,7 @@ import pytest
 from benchmarks.conftest import median_of
 
 PY = sys.executable
+ROOT = Path(__file__).resolve().parent.parent
 CASES = {
     "python -c pass": [PY, "-c", "pass"],
     "qms show": [PY, "-m", "qms_cli", "show"],
@@ -20,6 +21,9 @@ CASES = {
     "qms tiers": [PY, "-m", "qms_cli", "tiers"],
     "qms --help": [PY, "-m", "qms_cli", "--help"],
     "qms set-quality": [PY, "-m", "qms_cli", "set-quality", "high"],
+    "qms probe --json": [PY, "-m", "qms_cli", "probe", "--json"],
+    # Over a fake NVML with 8 GPUs: includes loading nvidia-ml-py, as on a machine with a driver.
+    "qms probe --json (8 GPUs)": [PY, "-m", "tests.fake_nvml", "eight", "probe", "--json"],
 }
 
 
@@ -37,8 +41,8 @@ def test_startup(benchmark: Any, name: str, project: tuple[Path, dict[str, str]]
     folder, env = project
 
     def run() -> None:
-        subprocess.run(CASES[name], cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True)
+        subprocess.run(CASES[name], cwd=folder, env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
 
     benchmark.pedantic(run, rounds=30, warmup_rounds=3)
     startup_results[name] = median_of(benchmark)

@@ -10,9 +10,12 @@ from qms_cli.catalog import load_catalog
 from qms_cli.jargon import find_jargon
 from qms_cli.render import messages
 
-SAMPLES: dict[str, Any] = {"changed": [True, False], "is_default": [True, False], "node": ["hero-shot"],
-                           "path": ["/home/ana/posters/project.json"], "name": ["Spring posters"],
-                           "files": [1, 3], "problems": [1, 2]}
+SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
+    "node": ["hero-shot"], "path": ["/home/ana/posters/project.json"], "name": ["Spring posters"],
+    "machine": ["Desktop with an RTX 4090 24 GB"], "cpu": ["AMD Ryzen 9 7950X"], "programs": ["python3 (12 GB)"],
+    "why": ["the card stopped responding"],
+}
+BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False]}
 
 
 def renderings() -> list[str]:
@@ -22,29 +25,29 @@ def renderings() -> list[str]:
     for name, fn in vars(messages).items():
         if isinstance(fn, str) and name.isupper():
             out.append(fn)
-            continue
-        if not inspect.isfunction(fn) or fn.__module__ != messages.__name__:
-            continue
-        out += render_all(fn, tiers)
+        elif isinstance(fn, list) and name.isupper():
+            out += fn
+        elif inspect.isfunction(fn) and fn.__module__ == messages.__name__:
+            out += render_all(fn, tiers)
     out += list(catalog.tiers.functions)
     return out
 
 
 def render_all(fn: Callable[..., str], tiers: Any) -> list[str]:
-    params = list(inspect.signature(fn).parameters)
+    """fn rendered with every tier (and every other tier) and every sample value of each parameter."""
+    params = inspect.signature(fn).parameters
+    samples = {p: SAMPLES.get(p) or BY_TYPE.get(str(v.annotation)) for p, v in params.items()
+               if str(v.annotation) != "Tier"}
+    tier_params = [p for p, v in params.items() if str(v.annotation) == "Tier"]
     results = []
     for tier in tiers:
         for other in tiers:
-            args = []
-            for p in params:
-                if p in ("tier", "project_tier"):
-                    args.append(tier if p == "tier" else other)
-                else:
-                    args.append(SAMPLES[p][0])
-            results.append(fn(*args))
-            for p in params:  # every sample value of each parameter
-                for alt in SAMPLES.get(p, [])[1:]:
-                    results.append(fn(*[alt if q == p else a for q, a in zip(params, args)]))
+            base = {p: vals[0] for p, vals in samples.items() if vals}
+            base.update(dict(zip(tier_params, [tier, other])))
+            results.append(fn(**base))
+            for p, vals in samples.items():
+                for alt in (vals or [])[1:]:
+                    results.append(fn(**{**base, p: alt}))
     return results
 
 

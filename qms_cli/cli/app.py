@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "set-quality": "qms_cli.cli.project_cmds:set_quality",
     "init": "qms_cli.cli.project_cmds:init",
     "validate": "qms_cli.cli.validate_cmd:validate",
+    "probe": "qms_cli.cli.probe_cmd:probe",
 }
 _GLOBAL_WITH_VALUE = ("--profiles",)
 

@@ -1,0 +1,40 @@
+"""`qms probe`: the graphics cards, memory and processor qms will plan with."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qms_cli.cli.common import JsonOpt, settings
+
+VramLimitOpt = Annotated[str | None, typer.Option(
+    "--vram-limit", metavar="SIZE", help="Treat each card as at most SIZE (e.g. 12GB); with no card, simulate one. "
+                                         "Default: $VRAM_LIMIT.")]
+ReserveOpt = Annotated[str | None, typer.Option(
+    "--reserve", metavar="SIZE", help="Graphics memory kept free on each card (default 2GB).")]
+HardwareOpt = Annotated[str | None, typer.Option(
+    "--hardware", metavar="NAME|FILE", help="Simulate a machine: a name from profiles/hardware (e.g. "
+                                            "rtx-3060-12gb) or a YAML file.")]
+
+
+def probe(ctx: typer.Context, vram_limit: VramLimitOpt = None, reserve: ReserveOpt = None,
+          hardware: HardwareOpt = None, as_json: JsonOpt = False) -> None:
+    """Show the graphics memory available for work on this machine.
+
+    Example: qms probe --vram-limit 12GB
+    """
+    from qms_cli.hardware import probe as probe_machine
+    from qms_cli.render.output import emit_json, emit_lines
+
+    catalog = settings(ctx).catalog() if hardware else None
+    resources = probe_machine(vram_limit, reserve, hardware, catalog)
+    if as_json:
+        emit_json(resources.as_json())
+        return
+    from qms_cli.render.probe import card_table, summary_lines
+    from qms_cli.render.table import emit_table
+
+    if resources.gpus:
+        emit_table(card_table(resources))
+    emit_lines(*summary_lines(resources))

@@ -1,0 +1,169 @@
+"""NVIDIA GPUs through NVML (nvidia-ml-py, imported as pynvml): the only module that touches it.
+
+Faults never crash: no driver or library -> no GPU (CPU only); a driver/library version mismatch -> a hint to
+restart; a lost GPU -> a row marked unavailable; a field not supported -> None (shown as N/A); any other error
+on one device degrades that device only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from qms_cli.hardware.resources import Gpu, GpuProcess, Notice
+
+
+@dataclass(frozen=True)
+class Reading:
+    devices: list[Gpu]
+    notices: list[Notice]
+
+
+def driver_present() -> bool:
+    """A cheap look for an NVIDIA driver before loading NVML (whose import alone costs ~15 ms)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(Path(p).exists() for p in ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/dxg"))
+
+
+class _Lost(Exception):
+    pass
+
+
+def read() -> Reading:
+    """Every device NVML reports (MIG instances as devices of their own), in NVML order."""
+    from qms_cli.render import messages
+
+    if not driver_present():
+        return Reading([], [Notice("no_gpu", messages.NO_GPU, "no NVIDIA driver files (/proc/driver/nvidia, /dev)")])
+    try:
+        import pynvml
+    except ImportError:
+        return Reading([], [Notice("no_gpu", messages.NO_GPU_PACKAGE, "nvidia-ml-py is not installed")])
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError_LibRmVersionMismatch as e:
+        return Reading([], [Notice("driver_mismatch", messages.DRIVER_MISMATCH, f"nvmlInit: {e}")])
+    except (pynvml.NVMLError_LibraryNotFound, pynvml.NVMLError_DriverNotLoaded) as e:
+        return Reading([], [Notice("no_gpu", messages.NO_GPU, f"nvmlInit: {e}")])
+    except pynvml.NVMLError as e:
+        return Reading([], [Notice("no_gpu", messages.no_gpu_driver_said(str(e)), f"nvmlInit: {e}")])
+    try:
+        return Reading(_devices(pynvml), [])
+    finally:
+        with contextlib.suppress(pynvml.NVMLError):
+            pynvml.nvmlShutdown()
+
+
+def _devices(nv: Any) -> list[Gpu]:
+    driver = _text(_get(nv, nv.nvmlSystemGetDriverVersion)[0])
+    cuda_raw = _get(nv, nv.nvmlSystemGetCudaDriverVersion)[0]
+    cuda = f"{cuda_raw // 1000}.{cuda_raw % 1000 // 10}" if isinstance(cuda_raw, int) else None
+    out: list[Gpu] = []
+    for i in range(nv.nvmlDeviceGetCount()):
+        try:
+            handle = nv.nvmlDeviceGetHandleByIndex(i)
+        except nv.NVMLError as e:
+            out.append(_broken(nv, i, e))
+            continue
+        mig, _ = _get(nv, nv.nvmlDeviceGetMigMode, handle)
+        if mig and mig[0] == nv.NVML_DEVICE_MIG_ENABLE:
+            parent = _text(_get(nv, nv.nvmlDeviceGetUUID, handle)[0])
+            count = _get(nv, nv.nvmlDeviceGetMaxMigDeviceCount, handle)[0] or 0
+            for j in range(count):
+                try:
+                    mig_handle = nv.nvmlDeviceGetMigDeviceHandleByIndex(handle, j)
+                except nv.NVMLError_NotFound:
+                    continue  # an empty slot
+                except nv.NVMLError as e:
+                    out.append(_broken(nv, i, e, parent))
+                    continue
+                out.append(_device(nv, mig_handle, i, driver, cuda, parent))
+        else:
+            out.append(_device(nv, handle, i, driver, cuda, None))
+    return [replace(g, index=n) for n, g in enumerate(out)]
+
+
+def _broken(nv: Any, i: int, error: Exception, parent: str | None = None) -> Gpu:
+    lost = isinstance(error, nv.NVMLError_GpuIsLost)
+    why = "the card stopped responding" if lost else f"the driver reported: {error}"
+    return Gpu(index=i, nvml_index=i, name=f"Graphics card {i}", status="unavailable", problems=(why,),
+               mig_parent=parent)
+
+
+def _device(nv: Any, handle: Any, i: int, driver: str | None, cuda: str | None, parent: str | None) -> Gpu:
+    problems: list[str] = []
+
+    def field(fn: Callable[..., Any], *args: Any, what: str) -> Any:
+        value, error = _get(nv, fn, *args)
+        if error is not None:
+            if isinstance(error, nv.NVMLError_GpuIsLost):
+                raise _Lost
+            problems.append(f"could not read its {what} ({error})")
+        return value
+
+    try:
+        name = _text(field(nv.nvmlDeviceGetName, handle, what="name")) or f"Graphics card {i}"
+        uuid = _text(field(nv.nvmlDeviceGetUUID, handle, what="id"))
+        memory, api = _memory(nv, handle, field)
+        util = field(nv.nvmlDeviceGetUtilizationRates, handle, what="utilisation")
+        processes = _processes(nv, handle, field)
+    except _Lost:
+        return _broken(nv, i, nv.NVMLError_GpuIsLost(), parent)
+    total, used, free, reserved = memory
+    return Gpu(index=i, nvml_index=i, name=name, uuid=uuid, total=total, used=used, free=free, reserved=reserved,
+               utilization=getattr(util, "gpu", None), memory_utilization=getattr(util, "memory", None),
+               driver_version=driver, cuda_version=cuda, processes=processes,
+               status="degraded" if problems else "ok", problems=tuple(problems), mig_parent=parent,
+               memory_api=api)
+
+
+def _memory(nv: Any, handle: Any, field: Any) -> tuple[tuple[int | None, ...], str | None]:
+    """(total, used, free, reserved) by the v2 API; v1 on drivers without it (v1 counts reserved as used)."""
+    value, error = _get(nv, nv.nvmlDeviceGetMemoryInfo, handle, version=nv.nvmlMemory_v2)
+    if value is not None:
+        return (int(value.total), int(value.used), int(value.free), int(value.reserved)), "v2"
+    if isinstance(error, nv.NVMLError_GpuIsLost):
+        raise _Lost
+    v1 = field(nv.nvmlDeviceGetMemoryInfo, handle, what="memory")
+    if v1 is None:
+        return (None, None, None, None), None
+    return (int(v1.total), int(v1.used), int(v1.free), None), "v1"
+
+
+def _processes(nv: Any, handle: Any, field: Any) -> tuple[GpuProcess, ...] | None:
+    seen: dict[int, GpuProcess] = {}
+    answered = False
+    for fn in (nv.nvmlDeviceGetComputeRunningProcesses, nv.nvmlDeviceGetGraphicsRunningProcesses):
+        procs, error = _get(nv, fn, handle)
+        if isinstance(error, nv.NVMLError_GpuIsLost):
+            raise _Lost
+        if procs is None:
+            continue  # not permitted or not supported: processes stay unknown unless the other call answers
+        answered = True
+        for p in procs:
+            if p.pid not in seen:
+                name = _text(_get(nv, nv.nvmlSystemGetProcessName, p.pid)[0])
+                used = p.usedGpuMemory if isinstance(p.usedGpuMemory, int) else None
+                seen[p.pid] = GpuProcess(int(p.pid), name, used)
+    return tuple(seen.values()) if answered else None
+
+
+def _get(nv: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Exception | None]:
+    """(value, None), or (None, error): NotSupported comes back as (None, None), i.e. simply N/A."""
+    try:
+        return fn(*args, **kwargs), None
+    except nv.NVMLError_NotSupported:
+        return None, None
+    except nv.NVMLError as e:
+        return None, e
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else None

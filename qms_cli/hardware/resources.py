@@ -1,0 +1,159 @@
+"""What a machine offers for work: its graphics cards, memory and processor, as one snapshot."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class GpuProcess:
+    """A process holding graphics memory (name and bytes where the driver tells)."""
+
+    pid: int
+    name: str | None
+    used_bytes: int | None
+
+
+@dataclass(frozen=True)
+class Gpu:
+    """One device a task can run on: a whole card, or a MIG instance of one.
+
+    Memory fields are bytes as qms treats them (capped by a VRAM limit); None where the driver does not say.
+    `status` is "ok", "degraded" (some fields could not be read) or "unavailable" (excluded from routing).
+    """
+
+    index: int
+    name: str
+    uuid: str | None = None
+    nvml_index: int | None = None
+    total: int | None = None
+    used: int | None = None
+    free: int | None = None
+    reserved: int | None = None
+    utilization: int | None = None
+    memory_utilization: int | None = None
+    driver_version: str | None = None
+    cuda_version: str | None = None
+    processes: tuple[GpuProcess, ...] | None = None
+    status: str = "ok"
+    problems: tuple[str, ...] = ()
+    mig_parent: str | None = None
+    memory_api: str | None = None
+    simulated: bool = False
+    physical_total: int | None = None  # the card's own size when a VRAM limit caps `total`
+
+    @property
+    def usable(self) -> bool:
+        return self.status != "unavailable" and self.free is not None
+
+    def capped(self, limit: int | None) -> Gpu:
+        """This device as qms treats it under a VRAM limit: total capped, the rest of it free."""
+        if limit is None or self.total is None or self.total <= limit:
+            return self
+        held = (self.used or 0) + (self.reserved or 0)
+        return replace(self, total=limit, free=max(0, limit - held), physical_total=self.total)
+
+    def available(self, reserve: int) -> int:
+        """Bytes a task can use: free memory less the reserve (0 when unusable)."""
+        return max(0, (self.free or 0) - reserve) if self.usable else 0
+
+    def fingerprint(self) -> str:
+        """Stable identity for calibration and history: model, memory size, driver major version."""
+        size = round((self.physical_total or self.total or 0) / GIB)
+        name = self.name.split(",")[0]  # "Simulated GPU, 12 GiB" -> "Simulated GPU"
+        if self.simulated and not name.lower().startswith("simulated"):
+            name = f"simulated {name}"
+        driver = f" driver{self.driver_version.split('.')[0]}" if self.driver_version else ""
+        return slug(f"{name} {size}gb{driver}")
+
+
+@dataclass(frozen=True)
+class System:
+    """Main memory and processor: what the processor rung of the ladder runs on."""
+
+    ram_total: int
+    ram_available: int
+    cpu_cores: int
+    cpu_threads: int
+    cpu_model: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something people should know about the probe, in plain words; `kind` is for programs."""
+
+    kind: str
+    message: str
+    detail: str | None = None  # technical: for --json and logs, never shown in the plain view
+
+
+@dataclass(frozen=True)
+class Resources:
+    """The snapshot routing uses: devices, system, and what is available for work on the best device."""
+
+    gpus: tuple[Gpu, ...]
+    system: System
+    source: str  # "nvml" | "simulated" | "none"
+    reserve: int
+    vram_limit: int | None = None
+    machine: str | None = None  # the simulated machine's name
+    notices: tuple[Notice, ...] = field(default_factory=tuple)
+
+    def available(self, gpu: Gpu) -> int:
+        return gpu.available(self.reserve)
+
+    @property
+    def best_gpu(self) -> Gpu | None:
+        """The usable device with the most memory available for work (lowest index on a tie)."""
+        usable = [g for g in self.gpus if g.usable]
+        return max(usable, key=lambda g: (self.available(g), -g.index)) if usable else None
+
+    @property
+    def available_vram(self) -> int:
+        best = self.best_gpu
+        return self.available(best) if best else 0
+
+    @property
+    def fingerprint(self) -> str:
+        best = self.best_gpu
+        return best.fingerprint() if best else slug(f"cpu {self.system.cpu_model}")
+
+    def as_json(self) -> dict[str, Any]:
+        best = self.best_gpu
+        return {
+            "source": self.source,
+            "machine": self.machine,
+            "fingerprint": self.fingerprint,
+            "reserve_bytes": self.reserve,
+            "vram_limit_bytes": self.vram_limit,
+            "best_gpu": best.index if best else None,
+            "available_vram_bytes": self.available_vram,
+            "gpus": [_gpu_json(g, self.available(g)) for g in self.gpus],
+            "system": {"ram_total_bytes": self.system.ram_total, "ram_available_bytes": self.system.ram_available,
+                       "cpu_cores": self.system.cpu_cores, "cpu_threads": self.system.cpu_threads,
+                       "cpu_model": self.system.cpu_model},
+            "notices": [{"type": n.kind, "message": n.message, "detail": n.detail} for n in self.notices],
+        }
+
+
+def _gpu_json(g: Gpu, available: int) -> dict[str, Any]:
+    return {
+        "index": g.index, "nvml_index": g.nvml_index, "uuid": g.uuid, "name": g.name, "status": g.status,
+        "problems": list(g.problems), "simulated": g.simulated, "mig_parent_uuid": g.mig_parent,
+        "memory": {"total_bytes": g.total, "used_bytes": g.used, "free_bytes": g.free, "reserved_bytes": g.reserved,
+                   "physical_total_bytes": g.physical_total or g.total, "api": g.memory_api},
+        "available_bytes": available,
+        "utilization": {"gpu_percent": g.utilization, "memory_percent": g.memory_utilization},
+        "driver_version": g.driver_version, "cuda_version": g.cuda_version,
+        "processes": None if g.processes is None else [
+            {"pid": p.pid, "name": p.name, "used_bytes": p.used_bytes} for p in g.processes],
+        "fingerprint": g.fingerprint(),
+    }
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")

@@ -1,0 +1,210 @@
+"""A fake NVML at the outermost boundary, faithful to nvidia-ml-py.
+
+The real `pynvml` module stays in place with its real exception classes (NVMLError_GpuIsLost, ...) and
+structures (c_nvmlMemory_v2_t, ...); only the calls that would reach the driver are replaced, with the same
+names, arguments, units (bytes) and error behaviour as the drivers they stand for. Scenarios replay the
+situations qms must survive (after gpustat's per-driver mocks).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pynvml
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+@dataclass
+class FakeDevice:
+    name: str
+    uuid: str
+    total: int
+    used: int = 300 * MIB
+    reserved: int = 350 * MIB
+    util: tuple[int, int] = (0, 0)
+    processes: list[tuple[int, str | None, int | None]] = field(default_factory=list)
+    failing: dict[str, int] = field(default_factory=dict)  # NVML function -> error code it returns
+    mig: list[FakeDevice] | None = None  # MIG mode on, with these instances (None: not MIG-capable)
+
+
+@dataclass
+class Scenario:
+    devices: list[FakeDevice] = field(default_factory=list)
+    init_error: int | None = None
+    driver: str = "560.35.03"
+    cuda: int = 12060
+    v2: bool = True  # R510+ drivers have nvmlDeviceGetMemoryInfo_v2
+    driver_files: bool = True  # /proc/driver/nvidia and /dev/nvidiactl exist
+
+
+@dataclass(frozen=True)
+class Handle:
+    index: int
+    mig: int | None = None
+
+
+def _raise(code: int) -> None:
+    raise pynvml.NVMLError(code)  # NVMLError maps the code to its real subclass
+
+
+def functions(s: Scenario) -> dict[str, Callable[..., Any]]:
+    """The replaced NVML calls, by their pynvml names."""
+    initialised = [False]
+
+    def device(h: Handle, fn: str) -> FakeDevice:
+        if not initialised[0]:
+            _raise(pynvml.NVML_ERROR_UNINITIALIZED)
+        d = s.devices[h.index]
+        if h.mig is not None:
+            assert d.mig is not None
+            d = d.mig[h.mig]
+        if fn in d.failing:
+            _raise(d.failing[fn])
+        return d
+
+    def init() -> None:
+        if s.init_error is not None:
+            _raise(s.init_error)
+        initialised[0] = True
+
+    def handle_by_index(i: int) -> Handle:
+        if not 0 <= i < len(s.devices):
+            _raise(pynvml.NVML_ERROR_INVALID_ARGUMENT)
+        device(Handle(i), "nvmlDeviceGetHandleByIndex")
+        return Handle(i)
+
+    def memory(h: Handle, version: int | None = None) -> Any:
+        d = device(h, "nvmlDeviceGetMemoryInfo")
+        if version:
+            if not s.v2:
+                _raise(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)  # the _v2 symbol is missing in old drivers
+            m = pynvml.c_nvmlMemory_v2_t()
+            m.version, m.total, m.reserved, m.used = version, d.total, d.reserved, d.used
+            m.free = d.total - d.used - d.reserved
+            return m
+        m1 = pynvml.c_nvmlMemory_t()
+        # v1 counts reserved memory as used
+        m1.total, m1.used, m1.free = d.total, d.used + d.reserved, d.total - d.used - d.reserved
+        return m1
+
+    def utilization(h: Handle) -> Any:
+        d = device(h, "nvmlDeviceGetUtilizationRates")
+        if h.mig is not None:
+            _raise(pynvml.NVML_ERROR_NOT_SUPPORTED)  # as on real MIG instances
+        return pynvml.c_nvmlUtilization_t(gpu=d.util[0], memory=d.util[1])
+
+    def compute_processes(h: Handle) -> list[Any]:
+        d = device(h, "nvmlDeviceGetComputeRunningProcesses")
+        return [pynvml.nvmlFriendlyObject({"pid": pid, "usedGpuMemory": used, "gpuInstanceId": 0xFFFFFFFF,
+                                           "computeInstanceId": 0xFFFFFFFF}) for pid, _, used in d.processes]
+
+    def process_name(pid: int) -> str:
+        for d in s.devices:
+            for p, name, _ in d.processes:
+                if p == pid:
+                    if name is None:
+                        _raise(pynvml.NVML_ERROR_NO_PERMISSION)
+                    return name
+        _raise(pynvml.NVML_ERROR_NOT_FOUND)
+        raise AssertionError
+
+    def mig_mode(h: Handle) -> list[int]:
+        d = device(h, "nvmlDeviceGetMigMode")
+        if d.mig is None:
+            _raise(pynvml.NVML_ERROR_NOT_SUPPORTED)
+        return [pynvml.NVML_DEVICE_MIG_ENABLE, pynvml.NVML_DEVICE_MIG_ENABLE] if d.mig else [0, 0]
+
+    def max_mig(h: Handle) -> int:
+        device(h, "nvmlDeviceGetMaxMigDeviceCount")
+        return 7
+
+    def mig_handle(h: Handle, j: int) -> Handle:
+        d = device(h, "nvmlDeviceGetMigDeviceHandleByIndex")
+        if not d.mig or j >= len(d.mig):
+            _raise(pynvml.NVML_ERROR_NOT_FOUND)
+        return Handle(h.index, j)
+
+    return {
+        "nvmlInit": init,
+        "nvmlShutdown": lambda: initialised.__setitem__(0, False),
+        "nvmlSystemGetDriverVersion": lambda: s.driver,
+        "nvmlSystemGetCudaDriverVersion": lambda: s.cuda,
+        "nvmlDeviceGetCount": lambda: len(s.devices),
+        "nvmlDeviceGetHandleByIndex": handle_by_index,
+        "nvmlDeviceGetName": lambda h: device(h, "nvmlDeviceGetName").name,
+        "nvmlDeviceGetUUID": lambda h: device(h, "nvmlDeviceGetUUID").uuid,
+        "nvmlDeviceGetMemoryInfo": memory,
+        "nvmlDeviceGetUtilizationRates": utilization,
+        "nvmlDeviceGetComputeRunningProcesses": compute_processes,
+        "nvmlDeviceGetGraphicsRunningProcesses": lambda h: device(h, "nvmlDeviceGetGraphicsRunningProcesses") and [],
+        "nvmlSystemGetProcessName": process_name,
+        "nvmlDeviceGetMigMode": mig_mode,
+        "nvmlDeviceGetMaxMigDeviceCount": max_mig,
+        "nvmlDeviceGetMigDeviceHandleByIndex": mig_handle,
+    }
+
+
+def install(scenario: Scenario, setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
+    """Replace NVML's calls (and the driver-file check) with the scenario's. Pass monkeypatch.setattr in tests."""
+    from qms_cli.hardware import nvml
+
+    for name, fn in functions(scenario).items():
+        assert hasattr(pynvml, name), f"pynvml has no {name}: the fake must use nvidia-ml-py's names"
+        setattr_(pynvml, name, fn)
+    setattr_(nvml, "driver_present", lambda: scenario.driver_files)
+
+
+def rtx(n: int, total_gb: int = 24, name: str = "NVIDIA GeForce RTX 4090", **kw: Any) -> FakeDevice:
+    return FakeDevice(name, f"GPU-{n:08x}-1111-2222-3333-444455556666", total_gb * GIB, **kw)
+
+
+def a100_mig() -> FakeDevice:
+    parent = FakeDevice("NVIDIA A100-SXM4-80GB", "GPU-a100a100-0000-0000-0000-000000000000", 80 * GIB,
+                        used=0, reserved=0, mig=[])
+    assert parent.mig is not None
+    for k in range(2):
+        parent.mig.append(FakeDevice("NVIDIA A100-SXM4-80GB MIG 3g.40gb", f"MIG-0000000{k}-aaaa-bbbb-cccc-dddddddddddd",
+                                     40 * GIB - 512 * MIB, used=10 * MIB, reserved=0))
+    return parent
+
+
+NS = pynvml.NVML_ERROR_NOT_SUPPORTED
+SCENARIOS: dict[str, Callable[[], Scenario]] = {
+    "no-driver": lambda: Scenario(driver_files=False),
+    "no-library": lambda: Scenario(init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND),
+    "driver-not-loaded": lambda: Scenario(init_error=pynvml.NVML_ERROR_DRIVER_NOT_LOADED),
+    "version-mismatch": lambda: Scenario(init_error=pynvml.NVML_ERROR_LIB_RM_VERSION_MISMATCH),
+    "one-idle": lambda: Scenario([rtx(0)]),
+    "two-one-busy": lambda: Scenario([
+        rtx(0, util=(0, 0)),
+        rtx(1, used=18 * GIB, util=(97, 80), processes=[(4242, "python3", 12 * GIB), (777, None, 6 * GIB - 300 * MIB)]),
+    ]),
+    "lost": lambda: Scenario([rtx(0), rtx(1, failing={"nvmlDeviceGetHandleByIndex": pynvml.NVML_ERROR_GPU_IS_LOST}),
+                              rtx(2, failing={"nvmlDeviceGetMemoryInfo": pynvml.NVML_ERROR_GPU_IS_LOST})]),
+    "v1-only": lambda: Scenario([rtx(0, total_gb=12, name="NVIDIA GeForce RTX 3060")], driver="470.82.01",
+                                cuda=11040, v2=False),
+    "mig-a100": lambda: Scenario([a100_mig()], driver="550.90.07", cuda=12040),
+    "not-supported": lambda: Scenario([rtx(0, failing={"nvmlDeviceGetUtilizationRates": NS,
+                                                       "nvmlDeviceGetComputeRunningProcesses": NS,
+                                                       "nvmlDeviceGetGraphicsRunningProcesses": NS})]),
+    "other-error": lambda: Scenario([rtx(0), rtx(1, failing={"nvmlDeviceGetName": pynvml.NVML_ERROR_UNKNOWN})]),
+    "eight": lambda: Scenario([rtx(i, total_gb=80, name="NVIDIA H100 80GB HBM3", used=i * GIB,
+                                   processes=[(1000 + i, "worker", i * GIB)]) for i in range(8)]),
+}
+
+
+def main(argv: list[str]) -> int:
+    """`python -m tests.fake_nvml SCENARIO qms-args...`: the real qms CLI over a scenario."""
+    install(SCENARIOS[argv[0]]())
+    from qms_cli.cli.app import main as qms_main
+
+    return qms_main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
