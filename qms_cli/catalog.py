@@ -21,6 +21,7 @@ from qms_cli.tiers import TierSet
 if TYPE_CHECKING:
     from qms_cli.models import ModelSet
     from qms_cli.schemas import Problem
+    from qms_cli.speed import Throughput
 
 LOCAL_PROFILES = Path(".qms") / "profiles"
 
@@ -116,6 +117,13 @@ class Catalog:
         from qms_cli.models import ModelSet  # deferred: most commands only need the tiers
 
         return ModelSet.from_data(self._models_data)
+
+    @cached_property
+    def throughput(self) -> Throughput:
+        """Reference throughputs (profiles/throughput.yaml) for estimates before calibration."""
+        from qms_cli.speed import Throughput
+
+        return Throughput.from_data(read_document(locate(list(self.dirs), "throughput.yaml"), "throughput"))
 
     def hardware_files(self) -> dict[str, Path]:
         """Simulated machine name -> its file (the first folder on the search path wins)."""

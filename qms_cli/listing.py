@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qms_cli.catalog import Catalog
 from qms_cli.errors import DataError
 from qms_cli.tiers import Tier
+
+if TYPE_CHECKING:
+    from qms_cli.hardware import Resources
+
+
+class Here(NamedTuple):
+    """How one tier's function fares on this machine."""
+
+    status: str  # "runs", "slower" (memory-saving settings), "falls_back", "processor"
+    runs_as: str  # the tier that actually runs
+    seconds: float
+    needs_card: int | None  # card size (bytes) that would run it as mapped, when it does not here
+
+    def as_json(self) -> dict[str, Any]:
+        return {"status": self.status, "runs_as": self.runs_as, "seconds": round(self.seconds, 2),
+                "needs_card_bytes": self.needs_card}
 
 
 @dataclass(frozen=True)
@@ -17,6 +33,7 @@ class TierListing:
     current: Tier | None
     project: str | None
     project_error: str | None
+    here: dict[str, dict[str, Here]] | None = None  # tier id -> function -> how it runs on this machine
 
     @property
     def tiers(self) -> tuple[Tier, ...]:
@@ -28,7 +45,9 @@ class TierListing:
             "tiers": [{**t.view(), "rank": t.rank, "time_range_seconds": list(t.time_range),
                        "target_vram_bytes": t.target_vram, "default": t.id == tiers.default_id,
                        "current": self.current is not None and t.id == self.current.id,
-                       "mappings": {fn: c.as_json() for fn, c in t.mappings.items()}} for t in tiers.tiers],
+                       "mappings": {fn: c.as_json() for fn, c in t.mappings.items()},
+                       "here": ({fn: h.as_json() for fn, h in self.here[t.id].items()} if self.here else None)}
+                      for t in tiers.tiers],
             "functions": tiers.functions,
             "default": tiers.default_id,
             "current": self.current.id if self.current else None,
@@ -37,23 +56,51 @@ class TierListing:
         }
 
 
-def list_tiers(catalog: Catalog, where: str | os.PathLike[str] | None = None) -> TierListing:
+def on_this_machine(catalog: Catalog, resources: Resources) -> dict[str, dict[str, Here]]:
+    """Each tier and function routed here: runs as mapped, runs slower, falls back, or needs the processor."""
+    from qms_cli.explain import card_for
+    from qms_cli.routing import Router
+
+    router = Router(catalog, resources, catalog.throughput)
+    out: dict[str, dict[str, Here]] = {}
+    for tier in catalog.tiers.tiers:
+        out[tier.id] = {}
+        for fn in catalog.tiers.functions:
+            route = router.route(fn, tier)
+            chosen, mapped = route.chosen, route.rungs[0]
+            if route.fallback:
+                status = "falls_back"
+            elif chosen.on_cpu:
+                status = "processor"
+            else:
+                status = "runs" if chosen is mapped else "slower"
+            # Slower: the card for full speed; falling back: the smallest card on which it runs at all.
+            card_rungs = [r.prediction.peak for r in route.rungs if r.tier.id == tier.id and not r.on_cpu]
+            peak = mapped.prediction.peak if status == "slower" else min(card_rungs)
+            needs = None if status == "runs" else card_for(peak, resources.reserve, tier.target_vram)
+            out[tier.id][fn] = Here(status, chosen.tier.id, chosen.prediction.seconds, needs)
+    return out
+
+
+def list_tiers(catalog: Catalog, where: str | os.PathLike[str] | None = None,
+               resources: Resources | None = None) -> TierListing:
     """The tiers, marking the project's quality. An explicit project must be readable; one merely found
     from here up that cannot be read is reported in `project_error` and nothing is marked."""
     from qms_cli.project import find_project, read_project
 
     tiers = catalog.tiers
+    here = on_this_machine(catalog, resources) if resources is not None else None
     try:
         path = find_project(where)
     except DataError:
         if where is not None:
             raise
-        return TierListing(catalog, None, None, None)
+        return TierListing(catalog, None, None, None, here)
     try:
         project = read_project(path, tiers.ids)
     except DataError as e:
         if where is not None:
             raise
-        return TierListing(catalog, None, str(path), e.message)
+        return TierListing(catalog, None, str(path), e.message, here)
     current = tiers.get(project.quality) if project.quality else tiers.default
-    return TierListing(catalog, current, str(path), None)
+    return TierListing(catalog, current, str(path), None, here)

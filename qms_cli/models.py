@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from qms_cli.units import parse_size
 
 
-@dataclass(frozen=True)
-class MemoryOption:
+class MemoryOption(NamedTuple):
     """How one memory option changes residency, activation memory, decoding and time."""
 
     name: str
@@ -17,7 +16,7 @@ class MemoryOption:
     resident_fraction: float = 1.0
     activations: float = 1.0
     decode: str = "full"
-    storage_precision: str | None = None
+    storage_factor: float = 1.0
     time_factor: float = 1.0
 
     @classmethod
@@ -25,8 +24,7 @@ class MemoryOption:
         return cls(name, **data)
 
 
-@dataclass(frozen=True)
-class Component:
+class Component(NamedTuple):
     """One set of weights (denoiser, text encoder, decoder) at its chosen precision."""
 
     name: str
@@ -61,18 +59,43 @@ class ModelProfile:
                    dict(data["latent"]), dict(data["architecture"]), tuple(data["memory_options"]))
 
 
+class Family(NamedTuple):
+    """What the estimator needs about a model family: geometry, guidance, activation and decoder costs."""
+
+    name: str
+    aspect: tuple[int, int]
+    joint_text: bool
+    guidance_passes: int
+    fps: float | None
+    activation_fixed: int
+    activation_bytes: float  # per token per hidden unit
+    encode_workspace: int
+    decode_bytes_per_pixel: float
+    decode_tile: int
+    decode_flops_per_pixel: float
+
+    @classmethod
+    def from_data(cls, name: str, d: dict[str, Any]) -> Family:
+        act, dec = d["activations"], d["decode"]
+        return cls(name, (d["aspect"][0], d["aspect"][1]), d["joint_text"], d["guidance_passes"], d.get("fps"),
+                   parse_size(act["fixed"]), act["bytes_per_token_hidden"], parse_size(d["encode_workspace"]),
+                   dec["bytes_per_pixel"], dec["tile"], dec["flops_per_pixel"])
+
+
 @dataclass(frozen=True)
 class ModelSet:
-    """All model profiles, the precision vocabulary and the memory options."""
+    """All model profiles, their families, the precision vocabulary and the memory options."""
 
     precisions: dict[str, float]
     options: dict[str, MemoryOption]
+    families: dict[str, Family]
     models: dict[str, ModelProfile]
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ModelSet:
         return cls(dict(data["precisions"]),
                    {n: MemoryOption.from_data(n, o) for n, o in data["memory_options"].items()},
+                   {n: Family.from_data(n, f) for n, f in data["families"].items()},
                    {m: ModelProfile.from_data(m, d) for m, d in data["models"].items()})
 
     def jargon(self) -> set[str]:

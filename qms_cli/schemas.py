@@ -11,7 +11,7 @@ from typing import Any
 
 from qms_cli.paths import bundled
 
-KINDS = ("tiers", "models", "hardware", "project")
+KINDS = ("tiers", "models", "hardware", "project", "throughput")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -118,12 +118,14 @@ def check_models(models: dict[str, Any], filename: str) -> list[Problem]:
     """Consistency of validated model profiles: options, precisions and roles they name exist."""
     out: list[Problem] = []
     precisions, options = models["precisions"], models["memory_options"]
-    for name, option in options.items():
-        sp = option.get("storage_precision")
-        if sp is not None and sp not in precisions:
-            out.append(Problem(filename, json_path(("memory_options", name, "storage_precision")),
-                               f"{sp!r} is not a precision listed under 'precisions'"))
+    for name, family in models["families"].items():
+        if sum(1 for m in models["models"].values() if m["family"] == name and m["modality"] == "video") \
+                and "fps" not in family:
+            out.append(Problem(filename, json_path(("families", name)), "a family that makes video needs 'fps'"))
     for model_id, model in models["models"].items():
+        if model["family"] not in models["families"]:
+            out.append(Problem(filename, json_path(("models", model_id, "family")),
+                               f"family {model['family']!r} is not defined under 'families'"))
         for j, option in enumerate(model["memory_options"]):
             if option not in options:
                 out.append(Problem(filename, json_path(("models", model_id, "memory_options", j)),

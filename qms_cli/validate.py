@@ -12,8 +12,9 @@ from qms_cli.errors import QmsError, UsageError
 from qms_cli.parsing import ParseError, read_text
 from qms_cli.schemas import KINDS, Problem
 
-_BY_NAME = {"tiers": "tiers", "models": "models", "project": "project"}
-_BY_KEY = (("tiers", "tiers"), ("models", "models"), ("gpus", "hardware"), ("quality", "project"),
+_BY_NAME = {"tiers": "tiers", "models": "models", "project": "project", "throughput": "throughput"}
+_BY_KEY = (("tiers", "tiers"), ("models", "models"), ("efficiency", "throughput"), ("gpus", "hardware"),
+           ("quality", "project"),
            ("quality_overrides", "project"), ("canvas", "project"))
 
 
@@ -45,7 +46,8 @@ def expand(paths: list[str]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = [p / n for n in ("tiers.yaml", "models.yaml", "project.json") if (p / n).is_file()]
+            names = ("tiers.yaml", "models.yaml", "throughput.yaml", "project.json")
+            found = [p / n for n in names if (p / n).is_file()]
             found += sorted((p / "hardware").glob("*.y*ml"))
             if not found:
                 raise UsageError(f"{p}: no tiers.yaml, models.yaml, hardware/*.yaml or project.json in this folder")
@@ -58,7 +60,7 @@ def expand(paths: list[str]) -> list[Path]:
 def active_files(profiles: str | None) -> list[Path]:
     """The active profiles: tiers, models and every simulated machine on the search path."""
     dirs = profile_dirs(profiles)
-    files = [locate(dirs, "tiers.yaml"), locate(dirs, "models.yaml")]
+    files = [locate(dirs, "tiers.yaml"), locate(dirs, "models.yaml"), locate(dirs, "throughput.yaml")]
     machines: dict[str, Path] = {}
     for d in dirs:
         for f in sorted((d / "hardware").glob("*.y*ml")):
@@ -142,6 +144,8 @@ def _semantic(doc: _Doc, docs: list[_Doc], profiles: str | None, report: Report)
         return semantics.check_models(doc.data, name)
     if doc.kind == "hardware":
         return semantics.check_hardware(doc.data, name)
+    if doc.kind == "throughput":
+        return []
     if doc.kind == "tiers":
         models = _companion(doc, docs, "models", profiles, report)
         return semantics.check_tiers(doc.data, models, name)

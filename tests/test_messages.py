@@ -13,9 +13,11 @@ from qms_cli.render import messages
 SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "node": ["hero-shot"], "path": ["/home/ana/posters/project.json"], "name": ["Spring posters"],
     "machine": ["Desktop with an RTX 4090 24 GB"], "cpu": ["AMD Ryzen 9 7950X"], "programs": ["python3 (12 GB)"],
-    "why": ["the card stopped responding"],
+    "why": ["the card stopped responding"], "status": ["runs", "slower", "processor", "falls_back"],
+    "function": ["Create Video"],
 }
-BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False]}
+BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False],
+                                  "float": [45.0, 600.0, 9000.0]}
 
 
 def renderings() -> list[str]:
@@ -36,7 +38,9 @@ def renderings() -> list[str]:
 def render_all(fn: Callable[..., str], tiers: Any) -> list[str]:
     """fn rendered with every tier (and every other tier) and every sample value of each parameter."""
     params = inspect.signature(fn).parameters
-    samples = {p: SAMPLES.get(p) or BY_TYPE.get(str(v.annotation)) for p, v in params.items()
+    names = {"tier": [t.name for t in tiers], "requested": [t.label for t in tiers],
+             "runs_as": [t.label for t in tiers]}
+    samples = {p: names.get(p) or SAMPLES.get(p) or BY_TYPE.get(str(v.annotation)) for p, v in params.items()
                if str(v.annotation) != "Tier"}
     tier_params = [p for p, v in params.items() if str(v.annotation) == "Tier"]
     results = []

@@ -24,6 +24,7 @@ explains, in plain words, any step down it has to take."""
 
 # name -> "module:function", in the order `qms --help` lists them.
 COMMANDS: dict[str, str] = {
+    "plan": "qms_cli.cli.plan_cmd:plan",
     "tiers": "qms_cli.cli.tiers_cmd:tiers",
     "show": "qms_cli.cli.project_cmds:show",
     "set-quality": "qms_cli.cli.project_cmds:set_quality",

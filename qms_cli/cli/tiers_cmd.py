@@ -7,23 +7,29 @@ from typing import Annotated
 import typer
 
 from qms_cli.cli.common import JsonOpt, ProjectOpt, settings
+from qms_cli.cli.probe_cmd import HardwareOpt, ReserveOpt, VramLimitOpt
 
 
 def tiers(
     ctx: typer.Context,
     technical: Annotated[bool, typer.Option("--technical", help="Add each tier's model configuration.")] = False,
     project: ProjectOpt = None,
+    vram_limit: VramLimitOpt = None,
+    reserve: ReserveOpt = None,
+    hardware: HardwareOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the quality tiers and mark the one the project uses.
 
     Example: qms tiers --technical
     """
+    from qms_cli.hardware import probe
     from qms_cli.listing import list_tiers
     from qms_cli.render.output import emit_json, emit_lines
     from qms_cli.render.tiers import tier_table
 
-    listing = list_tiers(settings(ctx).catalog(), project)
+    catalog = settings(ctx).catalog()
+    listing = list_tiers(catalog, project, probe(vram_limit, reserve, hardware, catalog))
     if as_json:
         emit_json(listing.as_json())
         return

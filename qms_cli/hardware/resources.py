@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 GIB = 1024**3
 
 
-@dataclass(frozen=True)
-class GpuProcess:
+class GpuProcess(NamedTuple):
     """A process holding graphics memory (name and bytes where the driver tells)."""
 
     pid: int
@@ -71,8 +70,7 @@ class Gpu:
         return slug(f"{name} {size}gb{driver}")
 
 
-@dataclass(frozen=True)
-class System:
+class System(NamedTuple):
     """Main memory and processor: what the processor rung of the ladder runs on."""
 
     ram_total: int
@@ -82,8 +80,7 @@ class System:
     cpu_model: str
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(NamedTuple):
     """Something people should know about the probe, in plain words; `kind` is for programs."""
 
     kind: str

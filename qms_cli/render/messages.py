@@ -48,6 +48,15 @@ def node_quality(node: str, tier: Tier) -> str:
 
 
 NODES_HEADING = "Nodes with their own quality:"
+HERE_COLUMN = "On this machine"
+
+
+def here(status: str, runs_as: str, card: str) -> str:
+    """A tier's fate on this machine, in a few words."""
+    return {"runs": "runs",
+            "slower": f"runs, slower (full speed needs a card with {card})",
+            "processor": "runs on the processor (slow)",
+            "falls_back": f"uses {runs_as} (needs a card with {card})"}[status]
 TIERS_CAPTION_CURRENT = "▶ marks the quality this project uses."
 PROJECT_UNREADABLE = "Note: the project file could not be read, so no tier is marked as in use ({reason})."
 
@@ -118,3 +127,114 @@ def held_by_programs(index: int, programs: str) -> str:
 
 UNKNOWN_PROGRAM = "a program qms may not name"
 CARD_SLICE = " (a slice of a larger card)"
+
+
+# qms plan: fallbacks and their reasons, in plain words
+def duration(seconds: float) -> str:
+    """"45 s", "12 min", "2.5 h"."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def duration_range(low: float, high: float) -> str:
+    lo, hi = duration(low), duration(high)
+    if lo.split()[1] == hi.split()[1]:
+        return f"{lo.split()[0]}–{hi}"
+    return f"{lo} – {hi}"
+
+
+def reason_memory(tier: str, need: str, available: str) -> str:
+    return f"{tier} needs about {need} of graphics memory; {available} are free."
+
+
+def reason_no_card(tier: str, need: str) -> str:
+    return f"{tier} needs a graphics card with about {need} of memory free; this machine has none qms can use."
+
+
+def reason_too_slow(tier: str, took: str, limit: str) -> str:
+    return f"{tier} would take about {took}, longer than the {limit} allowed."
+
+
+def using(tier: str, on_processor: bool) -> str:
+    return f"Using {tier} on the processor, which is much slower." if on_processor else f"Using {tier}."
+
+
+def suggest_close_or_card(tier: str, held: str, card: str) -> str:
+    return (f"To use {tier}: close other programs using the graphics card (they hold {held}), "
+            f"or use a card with {card} or more.")
+
+
+def suggest_card(tier: str, card: str) -> str:
+    return f"To use {tier}: use a graphics card with {card} or more."
+
+
+def suggest_more_time(tier: str) -> str:
+    return f"To use {tier}: allow more time."
+
+
+def slower_settings(tier: str) -> str:
+    return f"Keeping {tier} with memory-saving settings, which take longer."
+
+
+def suggest_full_speed(card: str) -> str:
+    return f"For full speed: a graphics card with {card} or more."
+
+
+def over_time_limit(took: str, limit: str) -> str:
+    return f"Nothing finishes within {limit} on this machine; the quickest choice takes about {took}."
+
+
+def upgrade_hint(tier: str, card: str) -> str:
+    return f"For {tier}: a graphics card with {card} or more."
+
+
+def tier_runs_here(tier: str, took: str) -> str:
+    return f"{tier} also runs on this machine (about {took})."
+
+
+def tier_runs_slower_here(tier: str, took: str, card: str) -> str:
+    return (f"{tier} runs on this machine with memory-saving settings (about {took}); "
+            f"for full speed: a graphics card with {card} or more.")
+
+
+PLAN_COLUMNS = ["Task", "Quality", "Time", "Graphics memory", "Status"]
+RUNG_COLUMNS = ["Tier", "Model", "Size", "Steps", "Options", "Device", "Peak", "Time", "Result"]
+ON_PROCESSOR = "on the processor"
+STATUS_RUNS = "Runs"
+STATUS_SLOWER = "Runs, slower (memory-saving)"
+STATUS_PROCESSOR = "Runs on the processor (slow)"
+NOTICE_MARK = "⚠"
+HINT_MARK = "↑"
+
+
+def status_fallback(requested: str) -> str:
+    return f"Lower quality (asked for {requested})"
+
+
+def confirm_fallback(tier: str) -> str:
+    return f"Continue with {tier}?"
+
+
+CONFIRM_SEVERAL = "Continue with these qualities?"
+CANCELLED = "Cancelled: nothing was planned."
+
+
+def proceeding_without_asking(tier: str) -> str:
+    return f"Continuing with {tier} (not asked: this is not an interactive terminal; --yes says so explicitly)."
+
+
+def strict_refused(function: str, requested: str, actual: str) -> str:
+    return f"{function} would need {actual} instead of {requested}, and strict mode allows no lower quality."
+
+
+def batch_summary(tasks: int, counts: str, fallbacks: int, total: str, errors: int) -> str:
+    bad = f"; {errors} line{'s' if errors != 1 else ''} skipped" if errors else ""
+    return (f"{tasks} task{'s' if tasks != 1 else ''}: {counts}; {fallbacks} with a lower quality than asked; "
+            f"about {total} in all{bad}.")
+
+
+def skipped_line(where: str, line: int, why: str) -> str:
+    return f"{where}:{line}: {why} (skipped)"

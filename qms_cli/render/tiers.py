@@ -9,15 +9,30 @@ from qms_cli.tiers import Configuration
 from qms_cli.units import format_size
 
 
+def here_cell(listing: TierListing, tier_id: str) -> str:
+    """How a tier fares on this machine, per function when they differ."""
+    assert listing.here is not None
+    tiers = listing.catalog.tiers
+    words = {fn: messages.here(h.status, tiers.get(h.runs_as).label, format_size(h.needs_card or 0))
+             for fn, h in listing.here[tier_id].items()}
+    if len(set(words.values())) == 1:
+        return next(iter(words.values()))
+    return " · ".join(f"{fn.split()[-1]}: {w}" for fn, w in words.items())
+
+
 def tier_table(listing: TierListing, technical: bool) -> Table:
     columns = ["", "Quality", "Description", "Time"]
     functions = listing.catalog.tiers.functions
+    if listing.here is not None:
+        columns.append(messages.HERE_COLUMN)
     if technical:
         columns += ["Card", *functions]
     table = Table(columns)
     for tier in listing.tiers:
         current = listing.current is not None and tier.id == listing.current.id
         cells = ["▶" if current else "", tier.label, tier.description, tier.time_label]
+        if listing.here is not None:
+            cells.append(here_cell(listing, tier.id))
         if technical:
             cells += [format_size(tier.target_vram), *(configuration(tier.mappings[f]) for f in functions)]
         table.add(*cells, highlight=current)

@@ -1,0 +1,97 @@
+"""A plan as JSON for the function runner (schemas/plan.schema.json).
+
+Every task planned the same way shares one serialised fragment, so a batch of 100,000 lines is mostly
+string joins.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from qms_cli.hardware import Resources
+from qms_cli.planning import Plan
+from qms_cli.routing import Route, Rung
+
+
+def machine_json(res: Resources) -> dict[str, Any]:
+    return {"fingerprint": res.fingerprint, "source": res.source, "machine": res.machine,
+            "best_gpu": res.best_gpu.index if res.best_gpu else None, "available_vram_bytes": res.available_vram,
+            "reserve_bytes": res.reserve, "vram_limit_bytes": res.vram_limit}
+
+
+def _device(r: Rung) -> dict[str, Any]:
+    if r.on_cpu or r.device is None:
+        return {"type": "cpu", "index": None, "name": "processor", "uuid": None}
+    return {"type": "gpu", "index": r.device.index, "name": r.device.name, "uuid": r.device.uuid}
+
+
+def rung_json(r: Rung, chosen: bool) -> dict[str, Any]:
+    p = r.prediction
+    return {"tier": r.tier.id, "model": r.config.model, "options": list(r.config.options),
+            "device": "cpu" if r.on_cpu else "gpu", "peak_bytes": p.peak, "seconds": round(p.seconds, 3),
+            "fits": r.fits, "chosen": chosen, "skipped": r.skipped}
+
+
+def route_json(route: Route, res: Resources, upgrade: str | None, rungs: bool) -> dict[str, Any]:
+    r = route.chosen
+    p = r.prediction
+    out: dict[str, Any] = {
+        "requested": route.requested.view(),
+        "chosen": r.tier.view(),
+        "fallback": route.fallback,
+        "configuration": {"model": r.config.model, "resolution": r.config.resolution, "width": p.width,
+                          "height": p.height, "steps": r.config.steps, "frames": r.config.frames,
+                          "options": list(r.config.options), "tokens": p.tokens},
+        "device": _device(r),
+        "predicted": {"peak_bytes": p.peak, "available_bytes": 0 if r.on_cpu else res.available_vram,
+                      "seconds": {"low": round(p.low, 2), "expected": round(p.seconds, 2), "high": round(p.high, 2)},
+                      "phases_bytes": dict(p.phases), "parts_seconds": {k: round(v, 3) for k, v in p.parts},
+                      "calibrated": p.calibrated, "basis": p.basis},
+        "notices": [n.as_json() for n in route.notices],
+        "upgrade": upgrade,
+    }
+    if rungs:
+        out["rungs"] = [rung_json(x, x is r) for x in route.rungs]
+    return out
+
+
+class PlanEncoder:
+    """Serialises plans, each distinct decision once."""
+
+    def __init__(self, res: Resources, rungs: bool = True) -> None:
+        self.res = res
+        self.rungs = rungs
+        self._cache: dict[tuple[int, str | None], str] = {}
+
+    def task(self, plan: Plan, line: int | None = None) -> str:
+        key = (id(plan.route), plan.upgrade)
+        body = self._cache.get(key)
+        if body is None:
+            body = self._cache[key] = json.dumps(route_json(plan.route, self.res, plan.upgrade, self.rungs),
+                                                 ensure_ascii=False)[1:]
+        task = plan.task
+        head = {"line": line, "function": plan.route.function, "node": task.node, "count": task.count,
+                "frames": plan.frames, "quality_source": plan.quality_source}
+        return json.dumps(head, ensure_ascii=False)[:-1] + ", " + body
+
+    def document(self, plans: list[tuple[int | None, Plan]], project: str | None,
+                 errors: list[dict[str, Any]]) -> str:
+        head = {"version": 1, "project": project, "machine": machine_json(self.res), "calibrated": False}
+        tasks = ",\n".join(self.task(p, line) for line, p in plans)
+        tail = {"summary": summary([p for _, p in plans]), "errors": errors}
+        return (json.dumps(head, ensure_ascii=False)[:-1] + ', "tasks": [\n' + tasks + "\n], "
+                + json.dumps(tail, ensure_ascii=False)[1:] + "\n")
+
+
+def summary(plans: list[Plan]) -> dict[str, Any]:
+    by_tier: dict[str, int] = {}
+    low = expected = high = 0.0
+    fallbacks = 0
+    for p in plans:
+        r = p.route.chosen
+        by_tier[r.tier.id] = by_tier.get(r.tier.id, 0) + 1
+        fallbacks += p.fallback
+        low, expected, high = low + r.prediction.low, expected + r.prediction.seconds, high + r.prediction.high
+    return {"tasks": len(plans), "by_tier": by_tier, "fallbacks": fallbacks,
+            "seconds": {"low": round(low, 2), "expected": round(expected, 2), "high": round(high, 2)}}

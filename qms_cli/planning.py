@@ -1,0 +1,134 @@
+"""Plans: the quality to use for each task, resolved from the project, routed on the machine.
+
+`QualityManager.from_project(path).plan("Create Image") -> Plan` is the Python API behind `qms plan`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from qms_cli.errors import UsageError
+from qms_cli.routing import Route, Router
+
+if TYPE_CHECKING:
+    from qms_cli.catalog import Catalog
+    from qms_cli.hardware import Resources
+    from qms_cli.project import Project
+    from qms_cli.speed import Throughput
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Task:
+    """What someone asked for: a function, optionally a quality or node, and its size."""
+
+    function: str
+    quality: str | None = None
+    node: str | None = None
+    count: int = 1
+    frames: int | None = None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Plan:
+    """One task's decision: the route, the task as resolved, and where the quality came from."""
+
+    task: Task
+    route: Route
+    quality_source: str  # "option", "node", "project" or "default"
+    frames: int | None
+    upgrade: str | None
+
+    @property
+    def fallback(self) -> bool:
+        return self.route.fallback
+
+
+class QualityManager:
+    """The project's quality, the catalogue and the machine, together: plans tasks."""
+
+    def __init__(self, catalog: Catalog, resources: Resources, throughput: Throughput,
+                 project: Project | None = None) -> None:
+        self.catalog = catalog
+        self.resources = resources
+        self.project = project
+        self.router = Router(catalog, resources, throughput)
+        self._upgrades: dict[int, str | None] = {}
+
+    @classmethod
+    def from_project(cls, path: str | os.PathLike[str] | None = None, *, profiles: str | None = None,
+                     vram_limit: int | str | None = None, reserve: int | str | None = None,
+                     hardware: str | None = None, require_project: bool = False) -> QualityManager:
+        """Load the catalogue, the project (found from `path` or here up; optional unless required) and
+        probe the machine (or simulate one)."""
+        from qms_cli.catalog import load_catalog
+        from qms_cli.errors import DataError
+        from qms_cli.hardware import probe
+        from qms_cli.project import find_project, read_project
+
+        catalog = load_catalog(profiles)
+        project = None
+        try:
+            project = read_project(find_project(path), catalog.tiers.ids)
+        except DataError:
+            if path is not None or require_project:
+                raise
+        resources = probe(vram_limit, reserve, hardware, catalog)
+        return cls(catalog, resources, catalog.throughput, project)
+
+    def requested(self, task: Task) -> tuple[Any, str]:
+        """The tier a task asks for, and why: an explicit quality, its node's, the project's, the default."""
+        tiers = self.catalog.tiers
+        if task.quality:
+            return tiers.get(task.quality), "option"
+        if self.project is not None:
+            if task.node and task.node in self.project.overrides:
+                return tiers.get(self.project.overrides[task.node]), "node"
+            if self.project.quality:
+                return tiers.get(self.project.quality), "project"
+        return tiers.default, "default"
+
+    def frames(self, function: str, task: Task) -> int | None:
+        """Frames of a video task (from --frames or --seconds); None keeps each tier's own."""
+        tier = self.catalog.tiers.tiers[0]
+        model = self.catalog.models.models[tier.mappings[function].model]
+        if task.frames is None and task.seconds is None:
+            return None
+        if model.modality != "video":
+            raise UsageError(f"{function!r} makes images: --frames and --seconds apply to video")
+        if task.frames is not None:
+            if task.frames < 1:
+                raise UsageError(f"--frames must be at least 1, not {task.frames}")
+            return task.frames
+        fps = self.catalog.models.families[model.family].fps or 16
+        if task.seconds is None or task.seconds <= 0:
+            raise UsageError(f"--seconds must be more than 0, not {task.seconds}")
+        return math.ceil(task.seconds * fps) + 1
+
+    def plan(self, function: str | Task, quality: str | None = None, node: str | None = None, count: int = 1,
+             frames: int | None = None, seconds: float | None = None, max_time: float | None = None) -> Plan:
+        """Plan one task: `plan("Create Image")`, `plan("create video", quality="high", seconds=5)`."""
+        task = function if isinstance(function, Task) else Task(function, quality, node, count, frames, seconds)
+        if task.count < 1:
+            raise UsageError(f"--count must be at least 1, not {task.count}")
+        name = self.catalog.tiers.function(task.function)
+        requested, source = self.requested(task)
+        n_frames = self.frames(name, task)
+        route = self.router.route(name, requested, n_frames, task.count, max_time)
+        if id(route) not in self._upgrades:  # routes are memoised, so is what lies above them
+            self._upgrades[id(route)] = self.upgrade(route, n_frames, task.count)
+        return Plan(task, route, source, n_frames, self._upgrades[id(route)])
+
+    def upgrade(self, route: Route, frames: int | None, count: int) -> str | None:
+        from qms_cli.explain import upgrade_hint
+
+        tiers = self.catalog.tiers.tiers
+        above = route.chosen.tier.rank + 1
+        if above >= len(tiers):
+            return None
+        rungs = [r for r in self.router.route(route.function, tiers[above], frames, count).rungs
+                 if r.tier.id == tiers[above].id]
+        return upgrade_hint(self.resources, rungs)

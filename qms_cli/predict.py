@@ -1,0 +1,151 @@
+"""Peak graphics memory and time of one configuration on one device (DESIGN.md, "Key semantics").
+
+Peak = max over phases (text encoding, denoising, decoding) of the weights resident in that phase + that
+phase's working memory, x a safety margin. Time = load + encode + steps x step + decode + weight transfers,
+with a step's work split into matrix products (~ 2 x parameters x tokens) and attention (~ 4 x layers x
+tokens^2 x hidden), each over the device's throughput. Attention memory is taken as linear in tokens (the
+fused kernels PyTorch and ComfyUI use by default do not materialise the tokens^2 matrix).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from qms_cli.models import Component, Family, MemoryOption, ModelProfile
+from qms_cli.speed import Speed
+
+_OFFLOAD_RANK = {"none": 0, "model": 1, "partial": 2, "sequential": 3}
+TEXT_ENCODER_BLOCKS = 24  # T5-XXL and umT5-XXL encoders: 24 layers; streamed one at a time under `sequential`
+
+
+class Geometry(NamedTuple):
+    """The task's size in the model's own units."""
+
+    width: int
+    height: int
+    frames: int
+    latent_frames: int
+    tokens: int  # image/video tokens the denoiser works on
+    text_tokens: int
+    attention_tokens: int  # tokens in self-attention (text joins in joint-attention families)
+
+
+class Effects(NamedTuple):
+    """What a set of memory options does, combined."""
+
+    offload: str = "none"
+    resident_fraction: float = 1.0
+    activations: float = 1.0
+    tiled: bool = False
+    storage_factor: float = 1.0
+    time_factor: float = 1.0
+
+    @classmethod
+    def of(cls, options: tuple[str, ...], defs: dict[str, MemoryOption]) -> Effects:
+        chosen = [defs[o] for o in options]
+        offload = max((o.offload for o in chosen), key=_OFFLOAD_RANK.__getitem__, default="none")
+        return cls(offload, min((o.resident_fraction for o in chosen if o.offload == "partial"), default=1.0),
+                   math.prod(o.activations for o in chosen), any(o.decode == "tiled" for o in chosen),
+                   min((o.storage_factor for o in chosen), default=1.0), math.prod(o.time_factor for o in chosen))
+
+    @property
+    def offload_rank(self) -> int:
+        return _OFFLOAD_RANK[self.offload]
+
+
+class Prediction(NamedTuple):
+    """Bytes and seconds; `peak` includes the safety margin, `phases` do not."""
+
+    peak: int
+    phases: tuple[tuple[str, int], ...]
+    seconds: float
+    low: float
+    high: float
+    parts: tuple[tuple[str, float], ...]
+    tokens: int
+    width: int
+    height: int
+    calibrated: bool
+    basis: str  # where the device's speed came from
+
+
+def geometry(model: ModelProfile, family: Family, resolution: int, frames: int | None) -> Geometry:
+    """Pixels and tokens: the long edge is `resolution`, the frame has the family's aspect, both sides are
+    whole multiples of the latent grid (VAE downscale x patch)."""
+    grid = model.latent["vae_downscale"] * model.latent["patch"][1]
+    aw, ah = family.aspect
+    width = max(grid, round(resolution * (aw / max(aw, ah)) / grid) * grid)
+    height = max(grid, round(resolution * (ah / max(aw, ah)) / grid) * grid)
+    n = frames or 1
+    latent = math.ceil((n - 1) / model.latent["temporal_compression"]) + 1 if n > 1 else 1
+    tokens = latent * (width // grid) * (height // grid)
+    text = model.architecture["text_tokens"]
+    return Geometry(width, height, n, latent, tokens, text, tokens + text if family.joint_text else tokens)
+
+
+def _bytes(c: Component, factor: float = 1.0) -> float:
+    return c.weights[c.precision] * factor
+
+
+def predict(model: ModelProfile, family: Family, resolution: int, steps: int, frames: int | None,
+            effects: Effects, speed: Speed, *, on_gpu: bool = True, count: int = 1) -> Prediction:
+    """The prediction for `count` outputs made one after another on one device."""
+    g = geometry(model, family, resolution, frames)
+    arch = model.architecture
+    comps = list(model.components.values())
+    den = next(c for c in comps if c.role == "denoiser")
+    tes = [c for c in comps if c.role == "text_encoder"]
+    vae = next(c for c in comps if c.role == "vae")
+    w_den = _bytes(den, effects.storage_factor)
+    w_tes = [_bytes(c) for c in tes]
+    w_vae = _bytes(vae)
+    w_all = w_den + sum(w_tes) + w_vae
+
+    act = (family.activation_fixed + family.activation_bytes * g.attention_tokens * arch["hidden"]) \
+        * effects.activations
+    pixels = g.width * g.height
+    decode_pixels = min(pixels, family.decode_tile**2) if effects.tiled else pixels
+    dec_ws = family.decode_bytes_per_pixel * decode_pixels
+    block = w_den / arch["layers"]
+    off = effects.offload if on_gpu else "none"
+    if off == "none":
+        resident = (w_all, w_all, w_all)
+    elif off == "model":
+        resident = (max(w_tes, default=0), w_den, w_vae)
+    elif off == "partial":
+        resident = (max(w_tes, default=0), effects.resident_fraction * w_den + block, w_vae)
+    else:
+        resident = (max(w_tes, default=0) / TEXT_ENCODER_BLOCKS, block, w_vae)
+    phases = (("encode", int(resident[0] + family.encode_workspace)), ("denoise", int(resident[1] + act)),
+              ("decode", int(resident[2] + dec_ws)))
+    raw = max(b for _, b in phases)
+
+    passes = family.guidance_passes
+    lin = 2 * den.params * g.attention_tokens * passes
+    attn = 4 * arch["layers"] * g.attention_tokens**2 * arch["hidden"] * passes
+    if not family.joint_text:
+        attn += 4 * arch["layers"] * g.tokens * g.text_tokens * arch["hidden"] * passes  # cross-attention
+    step = (lin / speed.linear_flops + attn / speed.attention_flops + passes * speed.step_overhead) \
+        * effects.time_factor
+    encode = sum(2 * c.params * g.text_tokens for c in tes) / speed.linear_flops
+    decode = family.decode_flops_per_pixel * pixels * g.frames / speed.linear_flops
+    bw = speed.host_bandwidth
+    load, per_task, per_step = 0.0, 0.0, 0.0
+    if off == "none":
+        load = w_all / bw if on_gpu else 0.0
+    elif off == "model":
+        per_task = 2 * w_all / bw
+    elif off == "partial":
+        load = effects.resident_fraction * w_den / bw
+        per_task = 2 * (sum(w_tes) + w_vae) / bw
+        per_step = (1 - effects.resident_fraction) * w_den * passes / bw
+    else:
+        per_task = 2 * (sum(w_tes) + w_vae) / bw
+        per_step = w_den * passes / bw
+    one = encode + steps * (step + per_step) + decode + per_task
+    total = load + count * one
+    parts = (("load", load), ("encode", encode * count), ("denoise", steps * step * count),
+             ("decode", decode * count), ("transfer", (per_task + steps * per_step) * count))
+    return Prediction(int(raw * speed.memory_margin), phases, total, total * speed.band[0], total * speed.band[1],
+                      parts, g.tokens, g.width, g.height, speed.calibrated, speed.basis)

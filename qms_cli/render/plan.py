@@ -1,0 +1,76 @@
+"""`qms plan` for people: a row per task, the reasons for any step down, and what the next tier would need."""
+
+from __future__ import annotations
+
+from qms_cli.hardware import Resources
+from qms_cli.planning import Plan
+from qms_cli.render import messages as m
+from qms_cli.render.probe import bar
+from qms_cli.render.table import Table
+from qms_cli.routing import Rung
+from qms_cli.units import format_size
+
+
+def memory_cell(r: Rung, res: Resources) -> str:
+    if r.on_cpu:
+        return m.ON_PROCESSOR
+    total = res.best_gpu.total if res.best_gpu else None
+    return f"{format_size(r.prediction.peak)} of {format_size(res.available_vram)} {bar(r.prediction.peak, total)}"
+
+
+def status(plan: Plan) -> str:
+    kinds = {n.type for n in plan.route.notices}
+    if plan.fallback:
+        return m.status_fallback(plan.route.requested.label)
+    if plan.route.chosen.on_cpu:
+        return m.STATUS_PROCESSOR
+    if "slower_settings" in kinds:
+        return m.STATUS_SLOWER
+    return m.STATUS_RUNS
+
+
+def task_table(plans: list[Plan], res: Resources) -> Table:
+    table = Table(list(m.PLAN_COLUMNS))
+    for p in plans:
+        r = p.route.chosen
+        name = p.route.function + (f" ×{p.task.count}" if p.task.count > 1 else "")
+        table.add(name, r.tier.label, m.duration_range(r.prediction.low, r.prediction.high), memory_cell(r, res),
+                  status(p), highlight=p.fallback)
+    return table
+
+
+def explanations(plans: list[Plan]) -> list[str]:
+    lines: list[str] = []
+    for p in plans:
+        for n in p.route.notices:
+            lines.append(f"{m.NOTICE_MARK} {p.route.function}: {n.message}")
+    hints = dict.fromkeys(p.upgrade for p in plans if p.upgrade)
+    return lines + [f"{m.HINT_MARK} {h}" for h in hints]
+
+
+def rungs_table(plan: Plan) -> Table:
+    """--technical: every rung tried, with its prediction."""
+    table = Table(list(m.RUNG_COLUMNS), title=f"{plan.route.function}: rungs tried")
+    for r in plan.route.rungs:
+        c, p = r.config, r.prediction
+        size = f"{p.width}x{p.height}" + (f", {c.frames} frames" if c.frames else "")
+        state = "chosen" if r is plan.route.chosen else (r.skipped or ("fits" if r.fits else "does not fit"))
+        table.add(r.tier.id, c.model, size, str(c.steps or ""), " ".join(c.options) or "-",
+                  "processor" if r.on_cpu else f"gpu {r.device.index}" if r.device else "gpu (none)",
+                  format_size(p.peak), f"{p.seconds:.0f} s", state, highlight=r is plan.route.chosen)
+    return table
+
+
+def technical_lines(plan: Plan) -> list[str]:
+    r = plan.route.chosen
+    return [f"{plan.route.function}: {r.config.model} {r.prediction.width}x{r.prediction.height} "
+            f"{r.config.steps or ''} steps {' '.join(r.config.options)} · {r.prediction.basis}"]
+
+
+def summary_lines(plans: list[Plan], errors: int) -> list[str]:
+    from qms_cli.plan_json import summary
+
+    s = summary(plans)
+    counts = ", ".join(f"{n} {tier}" for tier, n in s["by_tier"].items())
+    return [m.batch_summary(s["tasks"], counts, s["fallbacks"],
+                            m.duration_range(s["seconds"]["low"], s["seconds"]["high"]), errors)]

@@ -1,0 +1,118 @@
+"""The router: the first rung of the ladder that fits wins, and every step down is explained in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from qms_cli.hardware import Gpu, Resources
+from qms_cli.ladder import Candidate, candidates
+from qms_cli.predict import Effects, Prediction, predict
+from qms_cli.tiers import Configuration, Tier
+
+if TYPE_CHECKING:
+    from qms_cli.catalog import Catalog
+    from qms_cli.speed import Speed, Throughput
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Rung:
+    """One configuration tried: where it would run, what it would take, and whether it was chosen."""
+
+    tier: Tier
+    config: Configuration
+    device: Gpu | None  # the card it would run on; None on the processor, or when there is no card
+    on_cpu: bool
+    prediction: Prediction
+    fits: bool
+    skipped: str | None = None  # why a rung that fits was passed over ("slower than the time limit")
+
+
+class Notice(NamedTuple):
+    """A plain-words explanation; `type` and the tier ids are for programs."""
+
+    type: str
+    requested: str
+    actual: str
+    message: str
+    reason: str
+    suggestion: str
+
+    def as_json(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Route:
+    """The decision for one function at one requested tier on one machine."""
+
+    function: str
+    requested: Tier
+    chosen: Rung
+    rungs: tuple[Rung, ...]
+    notices: tuple[Notice, ...]
+
+    @property
+    def fallback(self) -> bool:
+        return self.chosen.tier.id != self.requested.id
+
+
+class Router:
+    """Routes tasks on one machine. Decisions are pure: the same input gives the same route, memoised."""
+
+    def __init__(self, catalog: Catalog, resources: Resources, throughput: Throughput) -> None:
+        self.catalog = catalog
+        self.resources = resources
+        self.throughput = throughput
+        self.best = resources.best_gpu
+        self.available = resources.available_vram if self.best else 0
+        self._speeds: dict[str, Speed] = {}
+        self._routes: dict[tuple[Any, ...], Route] = {}
+
+    def speed(self, device: Gpu | None) -> Speed:
+        key = device.name if device else "cpu"
+        if key not in self._speeds:
+            self._speeds[key] = (self.throughput.gpu(device.name) if device
+                                 else self.throughput.cpu(self.resources.system.cpu_cores))
+        return self._speeds[key]
+
+    def rung(self, c: Candidate, count: int) -> Rung:
+        models = self.catalog.models
+        model = models.models[c.config.model]
+        device = None if c.cpu else self.best
+        # Without a card, card rungs are still predicted (with a reference card's speed) to say what they need.
+        speed = self.speed(None) if c.cpu else self.speed(device) if device else self.throughput.gpu("")
+        p = predict(model, models.families[model.family], c.config.resolution, c.config.steps or model.default_steps,
+                    c.config.frames, Effects.of(c.config.options, models.options), speed, on_gpu=not c.cpu,
+                    count=count)
+        fits = c.cpu or (device is not None and p.peak <= self.available)
+        return Rung(c.tier, c.config, device, c.cpu, p, fits)
+
+    def route(self, function: str, requested: Tier, frames: int | None = None, count: int = 1,
+              max_time: float | None = None) -> Route:
+        """The first rung that fits (and, with `max_time`, is predicted to finish within it)."""
+        key = (function, requested.id, frames, count, max_time)
+        cached = self._routes.get(key)
+        if cached is None:
+            cached = self._routes[key] = self._route(function, requested, frames, count, max_time)
+        return cached
+
+    def _route(self, function: str, requested: Tier, frames: int | None, count: int,
+               max_time: float | None) -> Route:
+        tiers, models = self.catalog.tiers, self.catalog.models
+        rungs = [self.rung(c, count) for c in candidates(tiers, models, function, requested, frames)]
+        if max_time is not None:
+            rungs = [r if not r.fits or r.prediction.seconds <= max_time else _skip(r) for r in rungs]
+        chosen = next((r for r in rungs if r.fits and not r.skipped), None)
+        too_slow = chosen is None
+        if chosen is None:  # nothing meets the time limit: the fastest rung that fits
+            chosen = min((r for r in rungs if r.fits), key=lambda r: r.prediction.seconds)
+        from qms_cli.explain import notices
+
+        route = Route(function, requested, chosen, tuple(rungs), ())
+        return Route(function, requested, chosen, tuple(rungs),
+                     tuple(notices(route, self.resources, too_slow, max_time)))
+
+
+def _skip(r: Rung) -> Rung:
+    return replace(r, skipped="slower than the time limit")

@@ -1,0 +1,60 @@
+"""How fast a device is: reference throughputs before calibration (profiles/throughput.yaml).
+
+The estimator divides work by these numbers; `qms bench` will supply measured ones through the same `Speed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from qms_cli.units import parse_size
+
+MEMORY_MARGIN = 1.2  # predicted peak = model x margin, until calibration measures a better one
+
+
+class Speed(NamedTuple):
+    """Throughputs of one device, and how sure we are of them."""
+
+    linear_flops: float  # matrix products per second
+    attention_flops: float  # attention per second
+    step_overhead: float  # seconds per denoising pass
+    host_bandwidth: float  # bytes per second between main memory and the card
+    band: tuple[float, float]  # the time range as factors of the point estimate
+    memory_margin: float
+    calibrated: bool
+    basis: str  # where the numbers come from, for --technical
+
+
+class Throughput(NamedTuple):
+    """The reference table."""
+
+    linear_efficiency: float
+    attention_efficiency: float
+    step_overhead: float
+    host_bandwidth: float
+    band: tuple[float, float]
+    cpu_gflops_per_core: float
+    gpus: tuple[tuple[str, float], ...]
+    default_tflops: float
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> Throughput:
+        lo, hi = d["range"]["uncalibrated"]
+        return cls(d["efficiency"]["linear"], d["efficiency"]["attention"], d["step_overhead_s"],
+                   float(parse_size(d["host_bandwidth"])), (lo, hi), d["cpu"]["gflops_per_core"],
+                   tuple((g["match"], g["tflops"]) for g in d["gpus"]), d["default_gpu_tflops"])
+
+    def gpu(self, name: str) -> Speed:
+        """A card's reference speed, by the first table entry its name contains."""
+        key = name.casefold()
+        match = next(((m, t) for m, t in self.gpus if m.casefold() in key), None)
+        tflops = match[1] if match else self.default_tflops
+        basis = f"reference: {match[0]} {tflops:g} TFLOPS" if match else f"reference: unknown card, {tflops:g} TFLOPS"
+        peak = tflops * 1e12
+        return Speed(peak * self.linear_efficiency, peak * self.attention_efficiency, self.step_overhead,
+                     self.host_bandwidth, self.band, MEMORY_MARGIN, False, basis + " (uncalibrated)")
+
+    def cpu(self, cores: int) -> Speed:
+        flops = self.cpu_gflops_per_core * 1e9 * max(cores, 1)
+        return Speed(flops, flops, self.step_overhead, float("inf"), self.band, MEMORY_MARGIN, False,
+                     f"reference: {cores} processor cores x {self.cpu_gflops_per_core:g} GFLOPS (uncalibrated)")

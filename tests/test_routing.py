@@ -1,0 +1,155 @@
+"""The router: properties over random machines, tiers, tasks and custom tier sets; explanations."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qms_cli.catalog import Catalog, load_catalog
+from qms_cli.hardware import Gpu, GpuProcess, Resources, System
+from qms_cli.jargon import find_jargon
+from qms_cli.routing import Router
+from qms_cli.units import GIB
+from tests.conftest import PROFILES
+
+CARDS = ["NVIDIA GeForce RTX 3060", "NVIDIA GeForce RTX 4090", "NVIDIA A100-SXM4-80GB", "Some Future Card"]
+BASE = load_catalog()
+TIERS_DATA = yaml.safe_load((PROFILES / "tiers.yaml").read_text())
+MODELS_DATA = yaml.safe_load((PROFILES / "models.yaml").read_text())
+
+
+def resources(cards: list[tuple[str, float, float]], reserve_gb: float = 2) -> Resources:
+    gpus = tuple(Gpu(index=i, name=n, total=int(t * GIB), used=int(u * GIB), free=int((t - u) * GIB), reserved=0,
+                     processes=(GpuProcess(100 + i, "viewer", int(u * GIB)),) if u else ())
+                 for i, (n, t, u) in enumerate(cards))
+    return Resources(gpus, System(64 * GIB, 60 * GIB, 16, 32, "Test CPU"), "simulated" if gpus else "none",
+                     int(reserve_gb * GIB))
+
+
+@st.composite
+def machines(draw: Any) -> Resources:
+    n = draw(st.integers(0, 3))
+    cards = []
+    for _ in range(n):
+        total = draw(st.sampled_from([4, 6, 8, 12, 16, 24, 32, 48, 80]))
+        used = draw(st.floats(0, total * 0.9))
+        cards.append((draw(st.sampled_from(CARDS)), total, used))
+    return resources(cards, draw(st.sampled_from([0, 1, 2, 4])))
+
+
+@st.composite
+def tier_sets(draw: Any) -> Catalog:
+    """The bundled tiers, a subset of them, or with a fourth tier; with any names."""
+    tiers = [dict(t) for t in TIERS_DATA["tiers"]]
+    keep = draw(st.lists(st.sampled_from(range(3)), min_size=1, max_size=3, unique=True))
+    chosen = [tiers[i] for i in sorted(keep)]
+    if draw(st.booleans()):
+        chosen.append({**tiers[2], "id": "ultra", "name": "Ultra", "icon": "🚀", "target_vram": "48GB"})
+    for i, t in enumerate(chosen):
+        t["name"] = draw(st.sampled_from(["Draft", "Good", "Better", "Best", t["name"]])) + f" {i}"
+    data = {"version": 1, "tiers": chosen}
+    return Catalog(data, MODELS_DATA, BASE.sources, BASE.dirs)
+
+
+tasks = st.tuples(st.sampled_from(["Create Image", "Create Video"]), st.none() | st.integers(1, 161),
+                  st.integers(1, 4))
+
+
+@settings(max_examples=150, deadline=None)
+@given(machines(), tier_sets(), tasks, st.data())
+def test_route_properties(res: Resources, catalog: Catalog, task: tuple[str, int | None, int], data: Any) -> None:
+    function, frames, count = task
+    frames = frames if function == "Create Video" else None
+    requested = data.draw(st.sampled_from(catalog.tiers.tiers))
+    route = Router(catalog, res, catalog.throughput).route(function, requested, frames, count)
+    chosen = route.chosen
+    # The chosen rung fits: its predicted peak is within the memory available, unless it is the processor.
+    assert chosen.fits
+    if not chosen.on_cpu:
+        assert chosen.prediction.peak <= res.available_vram
+    # It is the first rung that fits, and the requested tier is kept whenever any of its rungs fits.
+    assert chosen is next(r for r in route.rungs if r.fits)
+    if any(r.fits for r in route.rungs if r.tier.id == requested.id):
+        assert chosen.tier.id == requested.id
+    # The same input gives the same plan.
+    again = Router(catalog, res, catalog.throughput).route(function, requested, frames, count)
+    assert (again.chosen.tier.id, again.chosen.config, again.chosen.on_cpu, again.notices) == \
+        (chosen.tier.id, chosen.config, chosen.on_cpu, route.notices)
+    # More memory never gives a lower tier.
+    extra = data.draw(st.sampled_from([1, 4, 16, 64])) * GIB
+    bigger = replace(res, gpus=tuple(replace(g, total=(g.total or 0) + extra, free=(g.free or 0) + extra)
+                                     for g in res.gpus) or (Gpu(0, "NVIDIA GeForce RTX 4090", total=extra, used=0,
+                                                                free=extra, reserved=0, processes=()),))
+    more = Router(catalog, bigger, catalog.throughput).route(function, requested, frames, count)
+    assert more.chosen.tier.rank >= chosen.tier.rank
+    # Every step down is explained in plain words.
+    if route.fallback:
+        (notice,) = [n for n in route.notices if n.type == "quality_fallback"]
+        assert notice.requested == requested.id and notice.actual == chosen.tier.id
+        assert not find_jargon(notice.message, catalog.models.jargon())
+
+
+def test_the_issue_example() -> None:
+    """High needs more than is free; others hold memory: use Standard, say why and what would help."""
+    res = resources([("NVIDIA GeForce RTX 4090", 24, 6)], reserve_gb=0)
+    catalog = BASE
+    route = Router(catalog, res, catalog.throughput).route("Create Video", catalog.tiers.get("high"))
+    assert route.chosen.tier.id == "standard" and route.fallback
+    (n,) = route.notices
+    assert n.type == "quality_fallback" and (n.requested, n.actual) == ("high", "standard")
+    assert n.reason.startswith("High needs about ") and n.reason.endswith(" of graphics memory; 18 GB are free.")
+    assert "Using Standard." in n.message
+    assert n.suggestion == ("To use High: close other programs using the graphics card (they hold 6 GB), "
+                            "or use a card with 24 GB or more.")
+
+
+def test_multi_gpu_uses_the_card_with_most_room() -> None:
+    res = resources([("NVIDIA GeForce RTX 3060", 12, 1), ("NVIDIA GeForce RTX 4090", 24, 20),
+                     ("NVIDIA A100-SXM4-80GB", 80, 2)])
+    route = Router(BASE, res, BASE.throughput).route("Create Image", BASE.tiers.get("high"))
+    assert route.chosen.device is not None and route.chosen.device.index == 2 and not route.notices
+
+
+def test_no_card_runs_the_lowest_tier_on_the_processor() -> None:
+    res = resources([])
+    for tier in BASE.tiers.tiers:
+        route = Router(BASE, res, BASE.throughput).route("Create Image", tier)
+        assert route.chosen.on_cpu and route.chosen.tier.id == "low"
+        assert route.notices[0].type == ("processor" if tier.id == "low" else "quality_fallback")
+        assert "processor" in route.notices[0].message
+
+
+def test_max_time_skips_slow_rungs() -> None:
+    res = resources([("NVIDIA GeForce RTX 4090", 24, 1)])
+    router = Router(BASE, res, BASE.throughput)
+    slow = router.route("Create Image", BASE.tiers.get("high"))
+    quick = router.route("Create Image", BASE.tiers.get("high"), max_time=120)
+    assert slow.chosen.tier.id == "high" and quick.chosen.tier.id != "high"
+    assert quick.chosen.prediction.seconds <= 120
+    assert any(r.skipped == "slower than the time limit" for r in quick.rungs)
+    assert "allow more time" in quick.notices[0].suggestion
+    none = router.route("Create Video", BASE.tiers.get("high"), max_time=1)
+    assert any(n.type == "time_limit" for n in none.notices)
+    assert none.chosen.prediction.seconds == min(r.prediction.seconds for r in none.rungs if r.fits)
+
+
+@pytest.mark.parametrize("machine", ["cpu-only", "laptop-8gb", "rtx-3060-12gb", "rtx-4080-16gb", "rtx-4090-24gb",
+                                     "a100-80gb"])
+def test_every_notice_on_every_machine_is_plain(machine: str) -> None:
+    from qms_cli.hardware import probe
+    from qms_cli.planning import QualityManager
+
+    res = probe(hardware=machine, catalog=BASE)
+    qm = QualityManager(BASE, res, BASE.throughput)
+    terms = BASE.models.jargon()
+    for tier in BASE.tiers.tiers:
+        for fn in BASE.tiers.functions:
+            plan = qm.plan(fn, quality=tier.id)
+            for n in plan.route.notices:
+                assert not find_jargon(n.message, terms), n.message
+            assert not plan.upgrade or not find_jargon(plan.upgrade, terms)
