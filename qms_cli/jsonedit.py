@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from qms_cli.values import Value
+
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
 _scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class Member:
+@dataclass(frozen=True, eq=False, repr=False)
+class Member(Value):
     """One `"key": value` of an object, as offsets into the text."""
 
     key: str

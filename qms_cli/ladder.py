@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 from qms_cli.models import ModelSet
 from qms_cli.predict import Effects
 from qms_cli.tiers import Configuration, Tier, TierSet
+from qms_cli.values import Value
 
 
-@dataclass(frozen=True)
-class Candidate:
+@dataclass(frozen=True, eq=False, repr=False)
+class Candidate(Value):
     """One configuration to try, on a card (`cpu` False) or on the processor."""
 
     tier: Tier

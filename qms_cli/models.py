@@ -1,11 +1,13 @@
 """What each model configuration needs (from profiles/models.yaml)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at
+# import (~40 us a field, a few ms of start-up over the value types on `qms plan`'s path).
 
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from qms_cli.units import parse_size
+from qms_cli.values import Value
 
 
 class MemoryOption(NamedTuple):
@@ -20,7 +22,7 @@ class MemoryOption(NamedTuple):
     time_factor: float = 1.0
 
     @classmethod
-    def from_data(cls, name: str, data: dict[str, Any]) -> MemoryOption:
+    def from_data(cls, name: str, data: dict[str, Any]) -> "MemoryOption":
         return cls(name, **data)
 
 
@@ -34,13 +36,13 @@ class Component(NamedTuple):
     weights: dict[str, int]
 
     @classmethod
-    def from_data(cls, name: str, data: dict[str, Any]) -> Component:
+    def from_data(cls, name: str, data: dict[str, Any]) -> "Component":
         return cls(name, data["role"], data["params"], data["precision"],
                    {p: parse_size(s) for p, s in data["weights"].items()})
 
 
-@dataclass(frozen=True)
-class ModelProfile:
+@dataclass(frozen=True, eq=False, repr=False)
+class ModelProfile(Value):
     """A model configuration's weights, latent geometry, architecture and supported memory options."""
 
     id: str
@@ -53,7 +55,7 @@ class ModelProfile:
     memory_options: tuple[str, ...]
 
     @classmethod
-    def from_data(cls, model_id: str, data: dict[str, Any]) -> ModelProfile:
+    def from_data(cls, model_id: str, data: dict[str, Any]) -> "ModelProfile":
         return cls(model_id, data["family"], data["modality"], data["default_steps"],
                    {n: Component.from_data(n, c) for n, c in data["components"].items()},
                    dict(data["latent"]), dict(data["architecture"]), tuple(data["memory_options"]))
@@ -75,15 +77,15 @@ class Family(NamedTuple):
     decode_flops_per_pixel: float
 
     @classmethod
-    def from_data(cls, name: str, d: dict[str, Any]) -> Family:
+    def from_data(cls, name: str, d: dict[str, Any]) -> "Family":
         act, dec = d["activations"], d["decode"]
         return cls(name, (d["aspect"][0], d["aspect"][1]), d["joint_text"], d["guidance_passes"], d.get("fps"),
                    parse_size(act["fixed"]), act["bytes_per_token_hidden"], parse_size(d["encode_workspace"]),
                    dec["bytes_per_pixel"], dec["tile"], dec["flops_per_pixel"])
 
 
-@dataclass(frozen=True)
-class ModelSet:
+@dataclass(frozen=True, eq=False, repr=False)
+class ModelSet(Value):
     """All model profiles, their families, the precision vocabulary and the memory options."""
 
     precisions: dict[str, float]
@@ -92,7 +94,7 @@ class ModelSet:
     models: dict[str, ModelProfile]
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> ModelSet:
+    def from_data(cls, data: dict[str, Any]) -> "ModelSet":
         return cls(dict(data["precisions"]),
                    {n: MemoryOption.from_data(n, o) for n, o in data["memory_options"].items()},
                    {n: Family.from_data(n, f) for n, f in data["families"].items()},

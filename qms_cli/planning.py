@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from qms_cli.errors import UsageError
 from qms_cli.routing import Route, Router
+from qms_cli.values import Value
 
 if TYPE_CHECKING:
     from qms_cli.catalog import Catalog
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class Task:
+class Task(Value):
     """What someone asked for: a function, optionally a quality or node, and its size."""
 
     function: str
@@ -33,7 +34,7 @@ class Task:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class Plan:
+class Plan(Value):
     """One task's decision: the route, the task as resolved, and where the quality came from."""
 
     task: Task

@@ -7,7 +7,8 @@ tokens^2 x hidden), each over the device's throughput. Attention memory is taken
 fused kernels PyTorch and ComfyUI use by default do not materialise the tokens^2 matrix).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at
+# import (~40 us a field, a few ms of start-up over the value types on `qms plan`'s path).
 
 import math
 from typing import NamedTuple
@@ -42,7 +43,7 @@ class Effects(NamedTuple):
     time_factor: float = 1.0
 
     @classmethod
-    def of(cls, options: tuple[str, ...], defs: dict[str, MemoryOption]) -> Effects:
+    def of(cls, options: tuple[str, ...], defs: dict[str, MemoryOption]) -> "Effects":
         chosen = [defs[o] for o in options]
         offload = max((o.offload for o in chosen), key=_OFFLOAD_RANK.__getitem__, default="none")
         return cls(offload, min((o.resident_fraction for o in chosen if o.offload == "partial"), default=1.0),

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from qms_cli.errors import DataError
+from qms_cli.values import Value
 
 PROJECT_FILE = "project.json"
 LOCK_TIMEOUT_S = 30.0
 
 
-@dataclass(frozen=True)
-class Project:
+@dataclass(frozen=True, eq=False, repr=False)
+class Project(Value):
     """A project file's path, exact text and validated data."""
 
     path: Path

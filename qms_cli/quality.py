@@ -10,10 +10,11 @@ from typing import Any
 from qms_cli.errors import DataError, UsageError
 from qms_cli.project import PROJECT_FILE, Project, find_project, read_project, update_project, write_atomic
 from qms_cli.tiers import Tier, TierSet
+from qms_cli.values import Value
 
 
-@dataclass(frozen=True)
-class ProjectView:
+@dataclass(frozen=True, eq=False, repr=False)
+class ProjectView(Value):
     """A project's quality as people and programs see it."""
 
     project: Project
@@ -31,8 +32,8 @@ class ProjectView:
         }
 
 
-@dataclass(frozen=True)
-class QualityChange:
+@dataclass(frozen=True, eq=False, repr=False)
+class QualityChange(Value):
     """What `set-quality` did."""
 
     view: ProjectView

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from qms_cli.paths import bundled
+from qms_cli.values import Value
 
 KINDS = ("tiers", "models", "hardware", "project", "throughput")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class Problem:
+@dataclass(frozen=True, eq=False, repr=False)
+class Problem(Value):
     """One thing wrong with one file, in check-jsonschema's `file::$.path: message` form."""
 
     filename: str

@@ -3,7 +3,8 @@
 The estimator divides work by these numbers; `qms bench` will supply measured ones through the same `Speed`.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at
+# import (~40 us a field, a few ms of start-up over the value types on `qms plan`'s path).
 
 from typing import Any, NamedTuple
 
@@ -38,7 +39,7 @@ class Throughput(NamedTuple):
     default_tflops: float
 
     @classmethod
-    def from_data(cls, d: dict[str, Any]) -> Throughput:
+    def from_data(cls, d: dict[str, Any]) -> "Throughput":
         lo, hi = d["range"]["uncalibrated"]
         return cls(d["efficiency"]["linear"], d["efficiency"]["attention"], d["step_overhead_s"],
                    float(parse_size(d["host_bandwidth"])), (lo, hi), d["cpu"]["gflops_per_core"],

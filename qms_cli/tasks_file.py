@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qms_cli.planning import Task
+from qms_cli.values import Value
 
 FIELDS: dict[str, tuple[type, ...]] = {"function": (str,), "quality": (str,), "node": (str,), "count": (int,),
                                        "frames": (int,), "seconds": (int, float)}
 
 
-@dataclass(frozen=True)
-class LineError:
+@dataclass(frozen=True, eq=False, repr=False)
+class LineError(Value):
     line: int
     message: str
 

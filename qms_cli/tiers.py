@@ -7,10 +7,11 @@ from typing import Any
 
 from qms_cli.errors import UsageError
 from qms_cli.units import parse_size, parse_time_range
+from qms_cli.values import Value
 
 
-@dataclass(frozen=True)
-class Configuration:
+@dataclass(frozen=True, eq=False, repr=False)
+class Configuration(Value):
     """The model configuration a tier uses for one function."""
 
     model: str
@@ -29,8 +30,8 @@ class Configuration:
                 "frames": self.frames, "options": list(self.options)}
 
 
-@dataclass(frozen=True)
-class Tier:
+@dataclass(frozen=True, eq=False, repr=False)
+class Tier(Value):
     """One quality tier, as a person chooses it."""
 
     id: str
@@ -62,8 +63,8 @@ class Tier:
                 "time_label": self.time_label}
 
 
-@dataclass(frozen=True)
-class TierSet:
+@dataclass(frozen=True, eq=False, repr=False)
+class TierSet(Value):
     """The tiers from lowest to highest, and the functions they map."""
 
     tiers: tuple[Tier, ...]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -82,7 +81,7 @@ def test_route_properties(res: Resources, catalog: Catalog, task: tuple[str, int
         (chosen.tier.id, chosen.config, chosen.on_cpu, route.notices)
     # More memory never gives a lower tier.
     extra = data.draw(st.sampled_from([1, 4, 16, 64])) * GIB
-    bigger = replace(res, gpus=tuple(replace(g, total=(g.total or 0) + extra, free=(g.free or 0) + extra)
+    bigger = res._replace(gpus=tuple(replace(g, total=(g.total or 0) + extra, free=(g.free or 0) + extra)
                                      for g in res.gpus) or (Gpu(0, "NVIDIA GeForce RTX 4090", total=extra, used=0,
                                                                 free=extra, reserved=0, processes=()),))
     more = Router(catalog, bigger, catalog.throughput).route(function, requested, frames, count)

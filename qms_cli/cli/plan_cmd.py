@@ -1,6 +1,6 @@
 """`qms plan`: decide how each task runs here, predict its memory and time, explain any step down."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would evaluate each option's annotation string on every run.
 
 import sys
 from pathlib import Path

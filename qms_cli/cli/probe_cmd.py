@@ -1,6 +1,6 @@
 """`qms probe`: the graphics cards, memory and processor qms will plan with."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would evaluate each option's annotation string on every run.
 
 from typing import Annotated
 

@@ -1,6 +1,6 @@
 """`qms init`, `qms set-quality`, `qms show`: the project's quality."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would evaluate each option's annotation string on every run.
 
 from typing import Annotated
 

@@ -1,6 +1,6 @@
 """`qms tiers`: the quality tiers as a person sees them (models only with --technical or --json)."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would evaluate each option's annotation string on every run.
 
 from typing import Annotated
 

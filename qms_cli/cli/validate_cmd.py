@@ -1,6 +1,6 @@
 """`qms validate`: check tier, model, hardware and project files; for CI jobs and pre-commit."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer would evaluate each option's annotation string on every run.
 
 from typing import Annotated
 
