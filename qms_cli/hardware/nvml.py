@@ -11,6 +11,7 @@ on one device degrades that device only.
 import contextlib
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 

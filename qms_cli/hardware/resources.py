@@ -4,7 +4,10 @@
 # import (~40 us a field, a few ms of start-up over the value types on `qms plan`'s path).
 
 import re
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
+
+from qms_cli.values import Value
 
 GIB = 1024**3
 

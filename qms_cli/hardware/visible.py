@@ -7,6 +7,8 @@ Indices assume CUDA_DEVICE_ORDER=PCI_BUS_ID, the order NVML uses.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from qms_cli.hardware.resources import Gpu, Notice
 
 
