@@ -22,6 +22,8 @@ CASES = {
     "qms --help": [PY, "-m", "qms_cli", "--help"],
     "qms set-quality": [PY, "-m", "qms_cli", "set-quality", "high"],
     "qms probe --json": [PY, "-m", "qms_cli", "probe", "--json"],
+    "qms plan (one task, table)": [PY, "-m", "qms_cli", "plan", "Create Image", "--yes"],
+    "qms plan --json": [PY, "-m", "qms_cli", "plan", "--json"],
     # Over a fake NVML with 8 GPUs: includes loading nvidia-ml-py, as on a machine with a driver.
     "qms probe --json (8 GPUs)": [PY, "-m", "tests.fake_nvml", "eight", "probe", "--json"],
 }

@@ -1,5 +1,5 @@
 """`python -m qms_cli`: the same as the `qms` command."""
 
-from qms_cli.cli.app import main
+from qms_cli.cli.entry import main
 
 raise SystemExit(main())

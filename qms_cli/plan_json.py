@@ -7,7 +7,7 @@ string joins.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TextIO
 
 from qms_cli.hardware import Resources
 from qms_cli.planning import Plan
@@ -75,13 +75,17 @@ class PlanEncoder:
                 "frames": plan.frames, "quality_source": plan.quality_source}
         return json.dumps(head, ensure_ascii=False)[:-1] + ", " + body
 
-    def document(self, plans: list[tuple[int | None, Plan]], project: str | None,
-                 errors: list[dict[str, Any]]) -> str:
+    def write(self, out: TextIO, plans: list[tuple[int | None, Plan]], project: str | None,
+              errors: list[dict[str, Any]]) -> None:
+        """The whole document, written a task at a time (a batch's JSON can run to 100 MB)."""
         head = {"version": 1, "project": project, "machine": machine_json(self.res), "calibrated": False}
-        tasks = ",\n".join(self.task(p, line) for line, p in plans)
+        out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "tasks": [')
+        sep = "\n"
+        for line, plan in plans:
+            out.write(sep + self.task(plan, line))
+            sep = ",\n"
         tail = {"summary": summary([p for _, p in plans]), "errors": errors}
-        return (json.dumps(head, ensure_ascii=False)[:-1] + ', "tasks": [\n' + tasks + "\n], "
-                + json.dumps(tail, ensure_ascii=False)[1:] + "\n")
+        out.write("\n], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n")
 
 
 def summary(plans: list[Plan]) -> dict[str, Any]:

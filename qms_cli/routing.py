@@ -70,6 +70,7 @@ class Router:
         self.available = resources.available_vram if self.best else 0
         self._speeds: dict[str, Speed] = {}
         self._routes: dict[tuple[Any, ...], Route] = {}
+        self._rungs: dict[tuple[Any, ...], Rung] = {}  # routes for neighbouring tiers share most rungs
 
     def speed(self, device: Gpu | None) -> "Speed":
         key = device.name if device else "cpu"
@@ -79,6 +80,13 @@ class Router:
         return self._speeds[key]
 
     def rung(self, c: Candidate, count: int) -> Rung:
+        key = (c.tier.id, c.config, c.cpu, count)
+        found = self._rungs.get(key)
+        if found is None:
+            found = self._rungs[key] = self._rung(c, count)
+        return found
+
+    def _rung(self, c: Candidate, count: int) -> Rung:
         models = self.catalog.models
         model = models.models[c.config.model]
         device = None if c.cpu else self.best

@@ -40,7 +40,8 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
 
                 raise Declined(m.strict_refused(p.route.function, p.route.requested.name, p.route.chosen.tier.name))
     if as_json:
-        _json(qm, plans, errors)
+        # A batch lists the rungs tried only with --technical: they are ~2 KB a task.
+        _json(qm, plans, errors, rungs=tasks_path is None or technical)
         return
     _people(qm, plans, errors, tasks_path, technical)
     _confirm([p for _, p in plans], yes, interactive)
@@ -70,7 +71,9 @@ def _plan_file(qm: Any, path: Path, quality: str | None, limit: float | None, st
     plans: list[tuple[int | None, Any]] = []
     for line, task in good:
         try:
-            plans.append((line, qm.plan(replace(task, quality=task.quality or quality), max_time=limit)))
+            if quality and not task.quality:  # --quality applies to lines that name none
+                task = replace(task, quality=quality)
+            plans.append((line, qm.plan(task, max_time=limit)))
         except UsageError as e:
             errors.append((line, e.message))
     errors.sort()
@@ -80,14 +83,14 @@ def _plan_file(qm: Any, path: Path, quality: str | None, limit: float | None, st
     return plans
 
 
-def _json(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, str]]) -> None:
+def _json(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, str]], rungs: bool) -> None:
     import sys
 
     from qms_cli.plan_json import PlanEncoder
 
     project = str(qm.project.path) if qm.project else None
-    doc = PlanEncoder(qm.resources).document(plans, project, [{"line": n, "message": msg} for n, msg in errors])
-    sys.stdout.write(doc)
+    PlanEncoder(qm.resources, rungs).write(sys.stdout, plans, project,
+                                           [{"line": n, "message": msg} for n, msg in errors])
 
 
 def _people(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, str]], path: Path | None,

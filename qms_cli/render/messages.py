@@ -136,7 +136,8 @@ def duration(seconds: float) -> str:
         return f"{max(seconds, 1):.0f} s"
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    hours = seconds / 3600
+    return f"{hours:.1f} h" if hours < 100 else f"{hours:,.0f} h"
 
 
 def duration_range(low: float, high: float) -> str:

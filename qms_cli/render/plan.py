@@ -71,6 +71,7 @@ def summary_lines(plans: list[Plan], errors: int) -> list[str]:
     from qms_cli.plan_json import summary
 
     s = summary(plans)
-    counts = ", ".join(f"{n} {tier}" for tier, n in s["by_tier"].items())
+    labels = {p.route.chosen.tier.id: p.route.chosen.tier.label for p in plans}
+    counts = ", ".join(f"{n} {labels[tier]}" for tier, n in s["by_tier"].items())
     return [m.batch_summary(s["tasks"], counts, s["fallbacks"],
                             m.duration_range(s["seconds"]["low"], s["seconds"]["high"]), errors)]
