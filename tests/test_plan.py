@@ -205,3 +205,10 @@ def test_this_machine_end_to_end() -> None:
     data = json.loads(result.out)
     validate_output(data, "plan")
     assert all(t["device"]["type"] in ("gpu", "cpu") for t in data["tasks"])
+
+
+def test_rich_view_at_a_terminal() -> None:
+    result = run_qms("plan", "--hardware", "rtx-3060-12gb", "--quality", "high", "--yes",
+                     env={"QMS_OUTPUT": "rich", "COLUMNS": "150"})
+    assert result.code == 0 and "Why, and what would help" in result.out and "╭" in result.out
+    assert "Using Standard." in result.out

@@ -98,12 +98,12 @@ def _people(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int
     from qms_cli.render import messages as m
     from qms_cli.render import plan as view
     from qms_cli.render.output import emit_lines
-    from qms_cli.render.table import emit_table
+    from qms_cli.render.table import emit_panel, emit_table
 
     only = [p for _, p in plans]
     if len(only) <= TABLE_LIMIT:
         emit_table(view.task_table(only, qm.resources))
-        emit_lines(*view.explanations(only))
+        emit_panel(view.explanations(only), m.PANEL_TITLE)
         if technical:
             for p in only:
                 emit_lines(*view.technical_lines(p))

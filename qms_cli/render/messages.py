@@ -208,6 +208,7 @@ STATUS_RUNS = "Runs"
 STATUS_SLOWER = "Runs, slower (memory-saving)"
 STATUS_PROCESSOR = "Runs on the processor (slow)"
 NOTICE_MARK = "⚠"
+PANEL_TITLE = "Why, and what would help"
 HINT_MARK = "↑"
 
 

@@ -65,3 +65,16 @@ def _rich_table(table: Table) -> None:
     for i, row in enumerate(table.rows):
         rt.add_row(*row, style="bold" if i in table.highlight else None)
     Console().print(rt)
+
+
+def emit_panel(lines: list[str], title: str) -> None:
+    """Lines people should not miss: a bordered panel at a terminal, plain lines otherwise."""
+    if not lines:
+        return
+    if not use_rich():
+        emit_lines(*lines)
+        return
+    from rich.console import Console
+    from rich.panel import Panel
+
+    Console().print(Panel("\n".join(lines), title=title, title_align="left", border_style="yellow", expand=False))
