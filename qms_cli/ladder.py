@@ -16,6 +16,7 @@ class Candidate(Value):
     """One configuration to try, on a card (`cpu` False) or on the processor."""
 
     tier: Tier
+    function: str
     config: Configuration
     cpu: bool = False
 
@@ -48,10 +49,15 @@ def candidates(tiers: TierSet, models: ModelSet, function: str, requested: Tier,
         config = _sized(tier.mappings[function], frames, models)
         model = models.models[config.model]
         for opts in option_sets(config.options, model.memory_options, models):
-            out.append(Candidate(tier, replace(config, options=opts)))
+            out.append(Candidate(tier, function, replace(config, options=opts)))
     lowest = tiers.tiers[0]
-    out.append(Candidate(lowest, _sized(lowest.mappings[function], frames, models), cpu=True))
+    out.append(Candidate(lowest, function, _sized(lowest.mappings[function], frames, models), cpu=True))
     return out
+
+
+def as_mapped(tier: Tier, function: str, models: ModelSet) -> Configuration:
+    """The configuration a tier maps a function to, with the model's default steps filled in."""
+    return _sized(tier.mappings[function], None, models)
 
 
 def _sized(config: Configuration, frames: int | None, models: ModelSet) -> Configuration:

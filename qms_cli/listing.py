@@ -13,6 +13,7 @@ from qms_cli.tiers import Tier
 from qms_cli.values import Value
 
 if TYPE_CHECKING:
+    from qms_cli.calibration import Calibration
     from qms_cli.hardware import Resources
 
 
@@ -36,6 +37,8 @@ class TierListing(Value):
     project: str | None
     project_error: str | None
     here: dict[str, dict[str, Here]] | None = None  # tier id -> function -> how it runs on this machine
+    calibration: "Calibration | None" = None  # of the device the tiers were routed on
+    warnings: tuple[str, ...] = ()
 
     @property
     def tiers(self) -> tuple[Tier, ...]:
@@ -55,15 +58,20 @@ class TierListing(Value):
             "current": self.current.id if self.current else None,
             "project": self.project,
             "sources": {k: str(v) for k, v in self.catalog.sources.items()},
+            "calibrated": self.calibration.date if self.calibration is not None and self.calibration.fit else None,
         }
 
 
-def on_this_machine(catalog: Catalog, resources: "Resources") -> dict[str, dict[str, Here]]:
-    """Each tier and function routed here: runs as mapped, runs slower, falls back, or needs the processor."""
+def on_this_machine(catalog: Catalog, resources: "Resources") -> tuple[dict[str, dict[str, Here]],
+                                                                       "Calibration | None", list[str]]:
+    """Each tier and function routed here: runs as mapped, runs slower, falls back, or needs the processor;
+    with the calibration used and any calibration that could not be read."""
+    from qms_cli.calibration import for_resources
     from qms_cli.explain import card_for
     from qms_cli.routing import Router
 
-    router = Router(catalog, resources, catalog.throughput)
+    calibrations, problems = ({}, []) if resources.source == "simulated" else for_resources(resources)
+    router = Router(catalog, resources, catalog.throughput, calibrations)
     out: dict[str, dict[str, Here]] = {}
     for tier in catalog.tiers.tiers:
         out[tier.id] = {}
@@ -81,7 +89,7 @@ def on_this_machine(catalog: Catalog, resources: "Resources") -> dict[str, dict[
             peak = mapped.prediction.peak if status == "slower" else min(card_rungs)
             needs = None if status == "runs" else card_for(peak, resources.reserve, tier.target_vram)
             out[tier.id][fn] = Here(status, chosen.tier.id, chosen.prediction.seconds, needs)
-    return out
+    return out, router.calibrated, problems
 
 
 def list_tiers(catalog: Catalog, where: str | os.PathLike[str] | None = None,
@@ -91,18 +99,19 @@ def list_tiers(catalog: Catalog, where: str | os.PathLike[str] | None = None,
     from qms_cli.project import find_project, read_project
 
     tiers = catalog.tiers
-    here = on_this_machine(catalog, resources) if resources is not None else None
+    here, cal, problems = on_this_machine(catalog, resources) if resources is not None else (None, None, [])
+    extra = (here, cal, tuple(problems))
     try:
         path = find_project(where)
     except DataError:
         if where is not None:
             raise
-        return TierListing(catalog, None, None, None, here)
+        return TierListing(catalog, None, None, None, *extra)
     try:
         project = read_project(path, tiers.ids)
     except DataError as e:
         if where is not None:
             raise
-        return TierListing(catalog, None, str(path), e.message, here)
+        return TierListing(catalog, None, str(path), e.message, *extra)
     current = tiers.get(project.quality) if project.quality else tiers.default
-    return TierListing(catalog, current, str(path), None, here)
+    return TierListing(catalog, current, str(path), None, *extra)

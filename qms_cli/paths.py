@@ -20,18 +20,28 @@ def schema_file(name: str) -> Path:
     return bundled("schemas") / f"{name}.schema.json"
 
 
-def cache_dir() -> Path:
-    """qms's cache folder: $QMS_CACHE_DIR, else the platform's user cache folder."""
-    env = os.environ.get("QMS_CACHE_DIR")
-    if env:
-        return Path(env)
+def _user_dir(env: str, xdg: str, linux_default: str, kind: str) -> Path:
+    """$env if set; on Linux the XDG folder (what platformdirs answers, without its ~3 ms import on every
+    start); elsewhere platformdirs."""
+    override = os.environ.get(env)
+    if override:
+        return Path(override)
     if sys.platform.startswith("linux"):
-        # What platformdirs answers on Linux, without its ~3 ms import on every start.
-        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-        return Path(xdg or Path.home() / ".cache") / "qms"
+        base = os.environ.get(xdg, "").strip()
+        return Path(base or Path.home() / linux_default) / "qms"
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("qms", appauthor=False))
+    return Path(getattr(platformdirs, f"user_{kind}_dir")("qms", appauthor=False))
+
+
+def cache_dir() -> Path:
+    """qms's cache folder (validated documents, project locks): $QMS_CACHE_DIR or the user cache folder."""
+    return _user_dir("QMS_CACHE_DIR", "XDG_CACHE_HOME", ".cache", "cache")
+
+
+def data_dir() -> Path:
+    """qms's data folder (calibrations, history): $QMS_DATA_DIR or the user data folder."""
+    return _user_dir("QMS_DATA_DIR", "XDG_DATA_HOME", ".local/share", "data")
 
 
 def log_dir() -> Path:

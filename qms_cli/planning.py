@@ -15,6 +15,7 @@ from qms_cli.routing import Route, Router
 from qms_cli.values import Value
 
 if TYPE_CHECKING:
+    from qms_cli.calibration import Calibration
     from qms_cli.catalog import Catalog
     from qms_cli.hardware import Resources
     from qms_cli.project import Project
@@ -52,11 +53,12 @@ class QualityManager:
     """The project's quality, the catalogue and the machine, together: plans tasks."""
 
     def __init__(self, catalog: Catalog, resources: Resources, throughput: Throughput,
-                 project: Project | None = None) -> None:
+                 project: Project | None = None, calibrations: dict[str, Calibration] | None = None) -> None:
         self.catalog = catalog
         self.resources = resources
         self.project = project
-        self.router = Router(catalog, resources, throughput)
+        self.router = Router(catalog, resources, throughput, calibrations)
+        self.warnings: list[str] = []
         self._upgrades: dict[int, str | None] = {}
 
     @classmethod
@@ -78,7 +80,12 @@ class QualityManager:
             if path is not None or require_project:
                 raise
         resources = probe(vram_limit, reserve, hardware, catalog)
-        return cls(catalog, resources, catalog.throughput, project)
+        from qms_cli.calibration import for_resources
+
+        calibrations, problems = ({}, []) if resources.source == "simulated" else for_resources(resources)
+        manager = cls(catalog, resources, catalog.throughput, project, calibrations)
+        manager.warnings = problems
+        return manager
 
     def requested(self, task: Task) -> tuple[Any, str]:
         """The tier a task asks for, and why: an explicit quality, its node's, the project's, the default."""

@@ -85,6 +85,23 @@ def geometry(model: ModelProfile, family: Family, resolution: int, frames: int |
     return Geometry(width, height, n, latent, tokens, text, tokens + text if family.joint_text else tokens)
 
 
+def step_work(params: int, layers: int, hidden: int, attention_tokens: int, tokens: int, text_tokens: int,
+              joint_text: bool) -> tuple[float, float]:
+    """(matrix-product flops, attention flops) of one pass of a denoiser over its tokens."""
+    lin = 2.0 * params * attention_tokens
+    attn = 4.0 * layers * attention_tokens**2 * hidden
+    if not joint_text:
+        attn += 4.0 * layers * tokens * text_tokens * hidden  # cross-attention to the text
+    return lin, attn
+
+
+def pass_seconds(lin: float, attn: float, hidden: int, speed: Speed) -> float:
+    """One pass: matrix products (slower on narrow models: `linear_width` is where they run at half speed),
+    attention, and a fixed overhead."""
+    return (lin / speed.linear_flops * (1 + speed.linear_width / hidden) + attn / speed.attention_flops
+            + speed.step_overhead)
+
+
 def _bytes(c: Component, factor: float = 1.0) -> float:
     return c.weights[c.precision] * factor
 
@@ -92,6 +109,7 @@ def _bytes(c: Component, factor: float = 1.0) -> float:
 def predict(model: ModelProfile, family: Family, resolution: int, steps: int, frames: int | None,
             effects: Effects, speed: Speed, *, on_gpu: bool = True, count: int = 1) -> Prediction:
     """The prediction for `count` outputs made one after another on one device."""
+    speed = speed.for_family(family.name)
     g = geometry(model, family, resolution, frames)
     arch = model.architecture
     comps = list(model.components.values())
@@ -122,15 +140,12 @@ def predict(model: ModelProfile, family: Family, resolution: int, steps: int, fr
               ("decode", int(resident[2] + dec_ws)))
     raw = max(b for _, b in phases)
 
+    lin, attn = step_work(den.params, arch["layers"], arch["hidden"], g.attention_tokens, g.tokens, g.text_tokens,
+                          family.joint_text)
     passes = family.guidance_passes
-    lin = 2 * den.params * g.attention_tokens * passes
-    attn = 4 * arch["layers"] * g.attention_tokens**2 * arch["hidden"] * passes
-    if not family.joint_text:
-        attn += 4 * arch["layers"] * g.tokens * g.text_tokens * arch["hidden"] * passes  # cross-attention
-    step = (lin / speed.linear_flops + attn / speed.attention_flops + passes * speed.step_overhead) \
-        * effects.time_factor
+    step = passes * pass_seconds(lin, attn, arch["hidden"], speed) * effects.time_factor
     encode = sum(2 * c.params * g.text_tokens for c in tes) / speed.linear_flops
-    decode = family.decode_flops_per_pixel * pixels * g.frames / speed.linear_flops
+    decode = family.decode_flops_per_pixel * pixels * g.frames / speed.decode_flops + speed.decode_overhead
     bw = speed.host_bandwidth
     load, per_task, per_step = 0.0, 0.0, 0.0
     if off == "none":

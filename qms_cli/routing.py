@@ -7,12 +7,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qms_cli.hardware import Gpu, Resources
-from qms_cli.ladder import Candidate, candidates
+from qms_cli.ladder import Candidate, as_mapped, candidates
 from qms_cli.predict import Effects, Prediction, predict
 from qms_cli.tiers import Configuration, Tier
 from qms_cli.values import Value
 
 if TYPE_CHECKING:
+    from qms_cli.calibration import Calibration
     from qms_cli.catalog import Catalog
     from qms_cli.speed import Speed, Throughput
 
@@ -62,10 +63,12 @@ class Route(Value):
 class Router:
     """Routes tasks on one machine. Decisions are pure: the same input gives the same route, memoised."""
 
-    def __init__(self, catalog: "Catalog", resources: Resources, throughput: "Throughput") -> None:
+    def __init__(self, catalog: "Catalog", resources: Resources, throughput: "Throughput",
+                 calibrations: "dict[str, Calibration] | None" = None) -> None:
         self.catalog = catalog
         self.resources = resources
         self.throughput = throughput
+        self.calibrations = calibrations or {}
         self.best = resources.best_gpu
         self.available = resources.available_vram if self.best else 0
         self._speeds: dict[str, Speed] = {}
@@ -73,11 +76,19 @@ class Router:
         self._rungs: dict[tuple[Any, ...], Rung] = {}  # routes for neighbouring tiers share most rungs
 
     def speed(self, device: Gpu | None) -> "Speed":
-        key = device.name if device else "cpu"
+        """The device's measured speed (`qms bench`), else its reference speed."""
+        key = device.fingerprint() if device else self.resources.cpu_fingerprint
         if key not in self._speeds:
-            self._speeds[key] = (self.throughput.gpu(device.name) if device
-                                 else self.throughput.cpu(self.resources.system.cpu_cores))
+            base = (self.throughput.gpu(device.name) if device
+                    else self.throughput.cpu(self.resources.system.cpu_cores))
+            cal = self.calibrations.get(key)
+            self._speeds[key] = cal.speed(base) if cal else base
         return self._speeds[key]
+
+    @property
+    def calibrated(self) -> "Calibration | None":
+        """The calibration of the device plans run on (the best card, else the processor), if any."""
+        return self.calibrations.get(self.resources.fingerprint)
 
     def rung(self, c: Candidate, count: int) -> Rung:
         key = (c.tier.id, c.config, c.cpu, count)
@@ -95,8 +106,24 @@ class Router:
         p = predict(model, models.families[model.family], c.config.resolution, c.config.steps or model.default_steps,
                     c.config.frames, Effects.of(c.config.options, models.options), speed, on_gpu=not c.cpu,
                     count=count)
+        measured = self._measured(c, device)
+        if measured is not None:  # an external runner timed this very configuration here (qms bench --runner)
+            seconds = measured["seconds"] * count
+            p = p._replace(seconds=seconds, low=seconds * p.low / p.seconds, high=seconds * p.high / p.seconds,
+                           peak=max(p.peak, int((measured["peak_bytes"] or 0) * speed.memory_margin)),
+                           calibrated=True, basis="measured here with your own command (qms bench --runner)")
         fits = c.cpu or (device is not None and p.peak <= self.available)
         return Rung(c.tier, c.config, device, c.cpu, p, fits)
+
+    def _measured(self, c: Candidate, device: Gpu | None) -> dict[str, Any] | None:
+        """A runner's measurement, for exactly the configuration it ran (the tier as mapped, on a card)."""
+        if c.cpu:
+            cal = self.calibrations.get(self.resources.cpu_fingerprint)
+        else:
+            cal = self.calibrations.get(device.fingerprint()) if device is not None else None
+        if cal is None or c.config != as_mapped(c.tier, c.function, self.catalog.models):
+            return None
+        return cal.measured(c.tier.id, c.function)
 
     def route(self, function: str, requested: Tier, frames: int | None = None, count: int = 1,
               max_time: float | None = None) -> Route:

@@ -16,14 +16,29 @@ MEMORY_MARGIN = 1.2  # predicted peak = model x margin, until calibration measur
 class Speed(NamedTuple):
     """Throughputs of one device, and how sure we are of them."""
 
-    linear_flops: float  # matrix products per second
+    linear_flops: float  # matrix products per second (on wide models)
     attention_flops: float  # attention per second
     step_overhead: float  # seconds per denoising pass
+    linear_width: float  # hidden size at which matrix products run at half speed (0: no such slowdown)
+    decode_flops: float  # the decoder's convolutions per second
     host_bandwidth: float  # bytes per second between main memory and the card
     band: tuple[float, float]  # the time range as factors of the point estimate
     memory_margin: float
     calibrated: bool
     basis: str  # where the numbers come from, for --technical
+    decode_overhead: float = 0.0  # seconds per decode, whatever its size
+    # Measured speeds by model family (qms bench): (linear, linear width, attention, overhead, decoder flops
+    # or None, decoder overhead).
+    families: tuple[tuple[str, tuple[float, float, float, float, float | None, float]], ...] = ()
+
+    def for_family(self, family: str) -> "Speed":
+        """This speed with the family's measured numbers in place, if it was measured."""
+        found = dict(self.families).get(family)
+        if found is None:
+            return self
+        lin, width, attn, overhead, decode, decode_overhead = found
+        return self._replace(linear_flops=lin, linear_width=width, attention_flops=attn, step_overhead=overhead,
+                             decode_flops=decode or self.decode_flops, decode_overhead=decode_overhead)
 
 
 class Throughput(NamedTuple):
@@ -52,10 +67,11 @@ class Throughput(NamedTuple):
         tflops = match[1] if match else self.default_tflops
         basis = f"reference: {match[0]} {tflops:g} TFLOPS" if match else f"reference: unknown card, {tflops:g} TFLOPS"
         peak = tflops * 1e12
-        return Speed(peak * self.linear_efficiency, peak * self.attention_efficiency, self.step_overhead,
-                     self.host_bandwidth, self.band, MEMORY_MARGIN, False, basis + " (uncalibrated)")
+        return Speed(peak * self.linear_efficiency, peak * self.attention_efficiency, self.step_overhead, 0.0,
+                     peak * self.linear_efficiency, self.host_bandwidth, self.band, MEMORY_MARGIN, False,
+                     basis + " (uncalibrated)")
 
     def cpu(self, cores: int) -> Speed:
         flops = self.cpu_gflops_per_core * 1e9 * max(cores, 1)
-        return Speed(flops, flops, self.step_overhead, float("inf"), self.band, MEMORY_MARGIN, False,
+        return Speed(flops, flops, self.step_overhead, 0.0, flops, float("inf"), self.band, MEMORY_MARGIN, False,
                      f"reference: {cores} processor cores x {self.cpu_gflops_per_core:g} GFLOPS (uncalibrated)")

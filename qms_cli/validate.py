@@ -13,7 +13,8 @@ from qms_cli.parsing import ParseError, read_text
 from qms_cli.schemas import KINDS, Problem
 
 _BY_NAME = {"tiers": "tiers", "models": "models", "project": "project", "throughput": "throughput"}
-_BY_KEY = (("tiers", "tiers"), ("models", "models"), ("efficiency", "throughput"), ("gpus", "hardware"),
+_BY_KEY = (("tiers", "tiers"), ("models", "models"), ("efficiency", "throughput"), ("coefficients", "calibration"),
+           ("gpus", "hardware"),
            ("quality", "project"),
            ("quality_overrides", "project"), ("canvas", "project"))
 
@@ -144,7 +145,7 @@ def _semantic(doc: _Doc, docs: list[_Doc], profiles: str | None, report: Report)
         return semantics.check_models(doc.data, name)
     if doc.kind == "hardware":
         return semantics.check_hardware(doc.data, name)
-    if doc.kind == "throughput":
+    if doc.kind in ("throughput", "calibration"):
         return []
     if doc.kind == "tiers":
         models = _companion(doc, docs, "models", profiles, report)

@@ -36,6 +36,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(work)
     monkeypatch.setenv("QMS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("QMS_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("QMS_DATA_DIR", str(tmp_path / "data"))
     for var in ("QMS_PROFILES", "QMS_NO_CACHE", "QMS_OUTPUT", "VRAM_LIMIT", "CUDA_VISIBLE_DEVICES"):
         monkeypatch.delenv(var, raising=False)
     return work

@@ -14,7 +14,9 @@ SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "node": ["hero-shot"], "path": ["/home/ana/posters/project.json"], "name": ["Spring posters"],
     "machine": ["Desktop with an RTX 4090 24 GB"], "cpu": ["AMD Ryzen 9 7950X"], "programs": ["python3 (12 GB)"],
     "why": ["the card stopped responding"], "status": ["runs", "slower", "processor", "falls_back"],
-    "function": ["Create Video"],
+    "function": ["Create Video"], "n": [12 * 2**30, None],
+    "job": [{"kind": "runner", "tier": "high", "function": "Create Image"}, {"kind": "decode", "side": 64},
+            {"kind": "step", "tokens": 1024}],
 }
 BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False],
                                   "float": [45.0, 600.0, 9000.0]}

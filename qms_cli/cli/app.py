@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "init": "qms_cli.cli.project_cmds:init",
     "validate": "qms_cli.cli.validate_cmd:validate",
     "probe": "qms_cli.cli.probe_cmd:probe",
+    "bench": "qms_cli.cli.bench_cmd:bench",
 }
 _GLOBAL_WITH_VALUE = ("--profiles",)
 

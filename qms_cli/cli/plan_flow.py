@@ -39,6 +39,10 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
                 from qms_cli.render import messages as m
 
                 raise Declined(m.strict_refused(p.route.function, p.route.requested.name, p.route.chosen.tier.name))
+    if qm.warnings:
+        from qms_cli.render.output import emit_lines
+
+        emit_lines(*qm.warnings, err=True)
     if as_json:
         # A batch lists the rungs tried only with --technical: they are ~2 KB a task.
         _json(qm, plans, errors, rungs=tasks_path is None or technical)
@@ -111,6 +115,7 @@ def _people(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int
     if path is not None:
         emit_lines(*view.summary_lines(only, len(errors)))
         emit_lines(*(m.skipped_line(str(path), n, msg) for n, msg in errors), err=True)
+    emit_lines(view.calibration_line(qm.router.calibrated))
 
 
 def _confirm(plans: list[Any], yes: bool, interactive: bool) -> None:

@@ -40,3 +40,8 @@ def tiers(
     from qms_cli.render.table import emit_table
 
     emit_table(tier_table(listing, technical))
+    if listing.here is not None:
+        from qms_cli.render.plan import calibration_line
+
+        emit_lines(calibration_line(listing.calibration))
+    emit_lines(*listing.warnings, err=True)

@@ -167,3 +167,47 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return value if isinstance(value, str) else None
+
+
+class MemorySampler:
+    """Samples one card's used graphics memory in a thread while a command runs; `peak` is the most seen
+    (bytes), None where NVML is not available. The card's use before the start is subtracted, so the peak is
+    what the command added."""
+
+    def __init__(self, index: int = 0, interval: float = 0.05) -> None:
+        import threading
+
+        self.index, self.interval = index, interval
+        self.peak: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "MemorySampler":
+        if driver_present():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+        except Exception:
+            return
+        try:
+            handle = pynvml.nvmlDeviceGetHandleByIndex(self.index)
+            base = int(pynvml.nvmlDeviceGetMemoryInfo(handle).used)
+            peak = 0
+            while not self._stop.wait(self.interval):
+                peak = max(peak, int(pynvml.nvmlDeviceGetMemoryInfo(handle).used) - base)
+                self.peak = peak
+        except pynvml.NVMLError:
+            pass
+        finally:
+            with contextlib.suppress(pynvml.NVMLError):
+                pynvml.nvmlShutdown()

@@ -119,7 +119,12 @@ class Resources(NamedTuple):
     @property
     def fingerprint(self) -> str:
         best = self.best_gpu
-        return best.fingerprint() if best else slug(f"cpu {self.system.cpu_model}")
+        return best.fingerprint() if best else self.cpu_fingerprint
+
+    @property
+    def cpu_fingerprint(self) -> str:
+        """The processor's identity: calibrations of the processor rung are kept under it."""
+        return slug(f"cpu {self.system.cpu_model}")
 
     def as_json(self) -> dict[str, Any]:
         best = self.best_gpu

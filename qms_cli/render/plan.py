@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qms_cli.calibration import Calibration
 from qms_cli.hardware import Resources
 from qms_cli.planning import Plan
 from qms_cli.render import messages as m
@@ -75,3 +76,10 @@ def summary_lines(plans: list[Plan], errors: int) -> list[str]:
     counts = ", ".join(f"{n} {labels[tier]}" for tier, n in s["by_tier"].items())
     return [m.batch_summary(s["tasks"], counts, s["fallbacks"],
                             m.duration_range(s["seconds"]["low"], s["seconds"]["high"]), errors)]
+
+
+def calibration_line(cal: Calibration | None) -> str:
+    """Whether the estimates were measured on this machine, and when."""
+    if cal is None or not cal.fit:
+        return m.ESTIMATES_UNCALIBRATED
+    return m.estimates_calibrated(cal.date[:10], cal.p90_error, cal.partial)

@@ -1,0 +1,90 @@
+"""`qms bench --runner 'CMD {resolution} {steps} ...'`: time the studio's own generation command per tier and
+function, sampling the graphics memory it adds through NVML. Placeholders are substituted in each argument;
+no shell is involved.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from qms_cli.errors import UsageError
+from qms_cli.values import Value
+
+PLACEHOLDERS = ("tier", "function", "model", "resolution", "width", "height", "steps", "frames", "options", "count")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class RunnerResult(Value):
+    tier: str
+    function: str
+    seconds: float
+    peak_bytes: int | None
+    exit_code: int
+    predicted_seconds: float
+    argv: tuple[str, ...]
+
+
+def command(template: str, values: dict[str, Any]) -> list[str]:
+    """The argument list: the template split as a shell would, then each argument's {placeholders} filled."""
+    try:
+        parts = shlex.split(template)
+    except ValueError as e:
+        raise UsageError(f"--runner {template!r} does not parse ({e})") from None
+    if not parts:
+        raise UsageError("--runner needs a command, e.g. --runner 'python gen.py {resolution} {steps}'")
+    out = []
+    for part in parts:
+        try:
+            out.append(part.format(**values))
+        except (KeyError, IndexError, ValueError) as e:
+            raise UsageError(f"--runner: {part!r} names an unknown placeholder ({e}); "
+                             f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}") from None
+    return out
+
+
+def run_one(argv: list[str], gpu_index: int | None, timeout: float | None) -> tuple[float, int | None, int]:
+    """(seconds, peak bytes added on the card, exit code) of one run of the command."""
+    from qms_cli.hardware.nvml import MemorySampler
+
+    sampler = MemorySampler(gpu_index or 0)
+    start = time.perf_counter()
+    try:
+        with sampler:
+            code = subprocess.run(argv, stdin=subprocess.DEVNULL, timeout=timeout).returncode
+    except FileNotFoundError:
+        raise UsageError(f"--runner: {argv[0]!r} was not found") from None
+    except subprocess.TimeoutExpired:
+        code = 124
+    return time.perf_counter() - start, sampler.peak if gpu_index is not None else None, code
+
+
+def run_all(qm: Any, template: str, tiers: list[Any], functions: list[str], timeout: float | None,
+            progress: Any) -> tuple[list[RunnerResult], bool]:
+    """Run the command once per tier and function (as each tier maps it); (results, interrupted)."""
+    res = qm.resources
+    gpu = res.best_gpu.index if res.best_gpu else None
+    pairs = [(t, f) for t in tiers for f in functions]
+    out: list[RunnerResult] = []
+    try:
+        from qms_cli.ladder import Candidate, as_mapped
+
+        for i, (tier, fn) in enumerate(pairs, start=1):
+            # The configuration as the tier maps it, predicted where it will run: the card, else the processor.
+            mapped = Candidate(tier, fn, as_mapped(tier, fn, qm.catalog.models), cpu=gpu is None)
+            rung = qm.router.rung(mapped, 1)
+            c, p = rung.config, rung.prediction
+            values = {"tier": tier.id, "function": fn, "model": c.model, "resolution": c.resolution,
+                      "width": p.width, "height": p.height, "steps": c.steps, "frames": c.frames or "",
+                      "options": " ".join(c.options), "count": 1}
+            argv = command(template, values)
+            seconds, peak, code = run_one(argv, gpu, timeout)
+            out.append(RunnerResult(tier.id, fn, seconds, peak, code, p.seconds, tuple(argv)))
+            progress(i, len(pairs), {"kind": "runner", "tier": tier.id, "function": fn},
+                     {"status": "ok" if code == 0 else "error", "seconds": seconds})
+    except KeyboardInterrupt:
+        return out, True
+    return out, False

@@ -1,0 +1,80 @@
+"""What `qms bench` measures: scaled-down denoisers of each family the tiers use, at a ladder of token counts
+and two widths (the fit), and the decoders at a few sizes; with --evaluate, held-out sizes per tier and
+function (a third width, each tier's own token count) that the fit never saw.
+
+Sizes: 128-wide heads as in FLUX.1 and Wan 2.1; widths of 2 and 4 heads (1 and 3 with --quick); token counts
+doubling up to a cap (8192; 512 with --quick) that is also the largest size evaluated, so the fit always spans
+the sizes it is judged on; a tier whose own token count is larger is evaluated at the cap.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from qms_cli.catalog import Catalog
+from qms_cli.predict import geometry
+
+
+class Sizes(NamedTuple):
+    fit_heads: tuple[int, ...]
+    eval_heads: int
+    tokens: tuple[int, ...]
+    fit_text: int
+    text_cap: int
+    cap: int
+    decode_sides: tuple[int, ...]
+    decode_eval: int
+    video_sides: tuple[int, ...]
+    video_eval: int
+    cap_s: float
+
+
+FULL = Sizes((2, 4), 3, (256, 1024, 2048, 4096, 8192), 64, 512, 8192, (64, 128, 256), 192, (48, 80, 128), 96, 5.0)
+QUICK = Sizes((1, 3), 2, (64, 128, 256, 512), 16, 64, 512, (32, 64), 48, (32, 64), 48, 0.5)
+LAYERS = {"flux": [1, 2], "wan": [2]}  # FLUX: 1 double-stream + 2 single-stream blocks; Wan: 2 blocks
+VIDEO_FRAMES = 5  # decoded frames of a video decode job (2 latent frames)
+
+
+def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | None = None) -> list[dict[str, Any]]:
+    """The measurements, in the order the worker runs them (grouped by model, so each is built once)."""
+    models = catalog.models
+    tiers = catalog.tiers
+    used: dict[str, float] = {}
+    for tier in tiers.tiers:
+        for config in tier.mappings.values():
+            m = models.models[config.model]
+            used.setdefault(m.family, m.architecture["ffn"] / m.architecture["hidden"])
+    if families:
+        used = {f: r for f, r in used.items() if f in families}
+    out: list[dict[str, Any]] = []
+
+    def add(**job: Any) -> None:
+        out.append({"id": len(out), **job})
+
+    for family, ffn in used.items():
+        step = {"kind": "step", "family": family, "layers": LAYERS[family], "ffn_ratio": ffn}
+        frames = 1 if family == "flux" else 4
+        for heads in sizes.fit_heads:
+            for tokens in sizes.tokens:
+                add(**step, heads=heads, tokens=tokens, text_tokens=sizes.fit_text, frames=frames, fit=True,
+                    tier=None, function=None)
+        if evaluate:
+            for tier in tiers.tiers:
+                for fn, config in tier.mappings.items():
+                    m = models.models[config.model]
+                    if m.family != family:
+                        continue
+                    g = geometry(m, models.families[family], config.resolution, config.frames)
+                    text = min(g.text_tokens, sizes.text_cap)
+                    add(**step, heads=sizes.eval_heads, tokens=max(16, min(g.tokens, sizes.cap - text)),
+                        text_tokens=text, frames=1 if family == "flux" else max(1, min(g.latent_frames, 8)),
+                        fit=False, tier=tier.id, function=fn)
+        video = family != "flux"
+        sides = sizes.video_sides if video else sizes.decode_sides
+        n = VIDEO_FRAMES if video else 1
+        for side in sides:
+            add(kind="decode", family=family, side=side, frames=n, fit=True, tier=None, function=None)
+        if evaluate:
+            add(kind="decode", family=family, side=sizes.video_eval if video else sizes.decode_eval, frames=n,
+                fit=False, tier=None, function=None)
+    return out

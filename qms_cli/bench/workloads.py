@@ -1,0 +1,112 @@
+"""Model-shaped work with random weights: the real diffusers architectures, scaled down where asked.
+
+Nothing is downloaded: every model is built from its configuration. Imported by the worker only (torch,
+diffusers).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+HEAD_DIM = 128  # FLUX.1 and Wan 2.1 both use 128-wide attention heads
+TEXT_DIM = 256  # the text embeddings' width going in (the projection to the hidden size is all that depends on it)
+
+
+def build_step(family: str, heads: int, layers: list[int], ffn_ratio: float, device: str,
+               dtype: torch.dtype) -> tuple[Any, int]:
+    """A denoiser of the family's architecture: `heads` x 128 wide, `layers` deep; (model, parameters)."""
+    model: Any
+    if family == "flux":
+        from diffusers import FluxTransformer2DModel
+
+        model = FluxTransformer2DModel(patch_size=1, in_channels=64, num_layers=layers[0],
+                                       num_single_layers=layers[1], attention_head_dim=HEAD_DIM,
+                                       num_attention_heads=heads, joint_attention_dim=TEXT_DIM,
+                                       pooled_projection_dim=64, guidance_embeds=True, axes_dims_rope=(16, 56, 56))
+    elif family == "wan":
+        from diffusers import WanTransformer3DModel
+
+        hidden = heads * HEAD_DIM
+        model = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=heads, attention_head_dim=HEAD_DIM,
+                                      in_channels=16, out_channels=16, text_dim=TEXT_DIM, freq_dim=256,
+                                      ffn_dim=round(hidden * ffn_ratio), num_layers=layers[0])
+    else:
+        raise ValueError(f"no model-shaped workload for family {family!r}")
+    model = model.to(device=device, dtype=dtype).eval()
+    return model, sum(p.numel() for p in model.parameters())
+
+
+def step_call(family: str, model: Any, tokens: int, text_tokens: int, frames: int, device: str,
+              dtype: torch.dtype) -> Callable[[], Any]:
+    """One denoising pass over `tokens` image/video tokens and `text_tokens` of text."""
+    gen = torch.Generator(device="cpu").manual_seed(0)
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen).to(device=device, dtype=dtype)
+
+    text = rand(1, text_tokens, TEXT_DIM)
+    if family == "flux":
+        x, pooled = rand(1, tokens, 64), rand(1, 64)
+        img_ids = torch.zeros(tokens, 3, device=device)
+        txt_ids = torch.zeros(text_tokens, 3, device=device)
+        t = torch.tensor([0.5], device=device, dtype=dtype)
+        g = torch.tensor([3.5], device=device, dtype=dtype)
+        kwargs: dict[str, Any] = {"hidden_states": x, "encoder_hidden_states": text, "pooled_projections": pooled,
+                                  "timestep": t, "img_ids": img_ids, "txt_ids": txt_ids, "guidance": g}
+    else:
+        per_frame = max(1, tokens // frames)
+        h = max(1, int(math.sqrt(per_frame)))
+        w = max(1, per_frame // h)
+        kwargs = {"hidden_states": rand(1, 16, frames, 2 * h, 2 * w), "encoder_hidden_states": text,
+                  "timestep": torch.tensor([500], device=device)}
+
+    def run() -> Any:
+        with torch.inference_mode():
+            return model(**kwargs, return_dict=False)
+
+    return run
+
+
+def wan_tokens(tokens: int, frames: int) -> int:
+    """The token count the Wan input of `step_call` really has (whole patches per frame)."""
+    per_frame = max(1, tokens // frames)
+    h = max(1, int(math.sqrt(per_frame)))
+    return frames * h * max(1, per_frame // h)
+
+
+def build_decoder(family: str, device: str, dtype: torch.dtype) -> Any:
+    """The family's full-size image or video decoder."""
+    vae: Any
+    if family == "flux":
+        from diffusers import AutoencoderKL
+
+        vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16,
+                            block_out_channels=(128, 256, 512, 512), layers_per_block=2,
+                            down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4)
+    else:
+        from diffusers import AutoencoderKLWan
+
+        vae = AutoencoderKLWan()
+    return vae.to(device=device, dtype=dtype).eval()
+
+
+def decode_call(family: str, vae: Any, side: int, frames: int, device: str,
+                dtype: torch.dtype) -> Callable[[], Any]:
+    """Decode latents to a `side` x `side` image (or `frames` frames of video)."""
+    latent = side // 8
+    gen = torch.Generator(device="cpu").manual_seed(0)
+    if family == "flux":
+        z = torch.randn(1, 16, latent, latent, generator=gen)
+    else:
+        z = torch.randn(1, 16, (frames - 1) // 4 + 1, latent, latent, generator=gen)
+    z = z.to(device=device, dtype=dtype)
+
+    def run() -> Any:
+        with torch.inference_mode():
+            return vae.decode(z, return_dict=False)
+
+    return run

@@ -1,0 +1,293 @@
+"""Calibration: the machine's measured speeds, fitted from bench samples, stored per hardware fingerprint.
+
+A step's time is modelled as  passes x (L/T + L/h x w/T + A/Ta + c)  with L the matrix-product flops, h the
+hidden size, A the attention flops (predict.step_work). Fitting the four coefficients is a non-negative least
+squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 s sample count alike).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from qms_cli.speed import Speed
+from qms_cli.values import Value
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Sample(Value):
+    """One measurement: a denoising pass (`step`), a decode, or an external runner's whole task."""
+
+    kind: str  # "step" | "decode" | "runner"
+    family: str
+    seconds: float
+    lin: float = 0.0  # matrix-product flops (step)
+    attn: float = 0.0  # attention flops (step)
+    hidden: int = 0
+    decode: float = 0.0  # decoder flops (decode)
+    fit: bool = True  # used in the fit (False: held out for evaluation)
+    tier: str | None = None
+    function: str | None = None
+    detail: dict[str, Any] | None = None  # sizes, repeats, spread, peak memory, precision...
+
+    def as_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Sample:
+        return cls(**d)
+
+
+class FamilyFit(NamedTuple):
+    """Seconds per flop (matrix products, the narrow-model term, attention, decoder) and per pass/decode."""
+
+    linear: float
+    narrow: float
+    attention: float
+    overhead: float
+    decode: float
+    decode_overhead: float
+
+    def step(self, s: Sample) -> float:
+        return s.lin * self.linear + s.lin / max(s.hidden, 1) * self.narrow + s.attn * self.attention + self.overhead
+
+    def as_json(self) -> dict[str, Any]:
+        return {"linear_flops": _inverse(self.linear), "linear_width": _ratio(self.narrow, self.linear),
+                "attention_flops": _inverse(self.attention), "step_overhead_s": self.overhead,
+                "decode_flops": _inverse(self.decode), "decode_overhead_s": self.decode_overhead}
+
+    @classmethod
+    def from_json(cls, c: dict[str, Any]) -> FamilyFit:
+        lin = 1 / c["linear_flops"] if c["linear_flops"] else 0.0
+        return cls(lin, c["linear_width"] * lin, 1 / c["attention_flops"] if c["attention_flops"] else 0.0,
+                   c["step_overhead_s"], 1 / c["decode_flops"] if c["decode_flops"] else 0.0, c["decode_overhead_s"])
+
+
+def nnls(rows: list[list[float]], targets: list[float]) -> list[float]:
+    """Least squares with non-negative coefficients, for a handful of unknowns: the best of the exact
+    solutions over every subset of active unknowns (2^k systems, k <= 4)."""
+    k = len(rows[0])
+    best: tuple[float, list[float]] = (math.inf, [0.0] * k)
+    for size in range(1, k + 1):
+        for active in itertools.combinations(range(k), size):
+            coef = _lstsq([[r[i] for i in active] for r in rows], targets)
+            if coef is None or any(c < 0 for c in coef):
+                continue
+            full = [0.0] * k
+            for i, c in zip(active, coef, strict=True):
+                full[i] = c
+            err = sum((_dot(r, full) - t) ** 2 for r, t in zip(rows, targets, strict=True))
+            if err < best[0] - 1e-18:
+                best = (err, full)
+    return best[1]
+
+
+def _dot(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+def _lstsq(rows: list[list[float]], targets: list[float]) -> list[float] | None:
+    """Normal equations solved by Gaussian elimination with partial pivoting; None when singular."""
+    k = len(rows[0])
+    a = [[sum(r[i] * r[j] for r in rows) for j in range(k)]
+         + [sum(r[i] * t for r, t in zip(rows, targets, strict=True))] for i in range(k)]
+    for col in range(k):
+        pivot = max(range(col, k), key=lambda i: abs(a[i][col]))
+        if abs(a[pivot][col]) < 1e-300:
+            return None
+        a[col], a[pivot] = a[pivot], a[col]
+        for i in range(k):
+            if i != col:
+                f = a[i][col] / a[col][col]
+                a[i] = [x - f * y for x, y in zip(a[i], a[col], strict=True)]
+    return [a[i][k] / a[i][i] for i in range(k)]
+
+
+MIN_STEPS = 4  # a family's step fit has four unknowns
+
+
+def fit(samples: list[Sample]) -> dict[str, FamilyFit]:
+    """Per model family (architectures reach different efficiencies), the step and decode coefficients, from
+    the samples marked `fit`. A family needs at least four step measurements."""
+    out: dict[str, FamilyFit] = {}
+    for family in sorted({s.family for s in samples}):
+        steps = [s for s in samples if s.kind == "step" and s.fit and s.family == family]
+        if len(steps) < MIN_STEPS:
+            continue
+        rows = [[s.lin / s.seconds, s.lin / s.hidden / s.seconds, s.attn / s.seconds, 1 / s.seconds] for s in steps]
+        lin, narrow, attn, overhead = nnls(rows, [1.0] * len(rows))
+        widest = max(s.hidden for s in steps)
+        if lin <= 0 or narrow / lin > 4 * widest:
+            # The widths measured cannot tell the two matrix-product terms apart; a width term alone would make
+            # full-size models look free, so fit without it.
+            lin, attn, overhead = nnls([[r[0], r[2], r[3]] for r in rows], [1.0] * len(rows))
+            narrow = 0.0
+        decodes = [s for s in samples if s.kind == "decode" and s.fit and s.family == family]
+        dec, dec_fixed = nnls([[s.decode / s.seconds, 1 / s.seconds] for s in decodes], [1.0] * len(decodes)) \
+            if decodes else (0.0, 0.0)
+        out[family] = FamilyFit(lin, narrow, attn, overhead, dec, dec_fixed)
+    if not out:
+        raise ValueError(f"a fit needs at least {MIN_STEPS} step measurements of one model family")
+    return out
+
+
+def predicted(f: dict[str, FamilyFit], s: Sample) -> float:
+    """What the fitted model says a sample takes (0 for a family without a fit)."""
+    ff = f.get(s.family)
+    if ff is None:
+        return 0.0
+    return s.decode * ff.decode + ff.decode_overhead if s.kind == "decode" else ff.step(s)
+
+
+def errors(f: dict[str, FamilyFit], samples: list[Sample]) -> list[float]:
+    """Absolute percentage errors of the fit on `samples`."""
+    return [abs(predicted(f, s) - s.seconds) / s.seconds for s in samples
+            if s.kind in ("step", "decode") and s.family in f]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..1); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def band_for(p90: float) -> tuple[float, float]:
+    """The time range shown once calibrated: the measured 90th-percentile error, widened by a quarter, at
+    least +-10%."""
+    e = max(0.10, 1.25 * p90)
+    return (round(max(0.05, 1 - e), 3), round(1 + e, 3))
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Calibration(Value):
+    """What `qms bench` measured on one device, as stored."""
+
+    fingerprint: str
+    device: str
+    date: str
+    qms_version: str
+    torch_version: str | None
+    threads: int
+    precision: str
+    fit: dict[str, FamilyFit] | None
+    median_error: float
+    p90_error: float
+    band: tuple[float, float]
+    samples: tuple[Sample, ...]
+    configurations: dict[str, dict[str, Any]]  # external runner: "tier/function" -> seconds, peak_bytes
+    memory_margin: float | None = None
+    partial: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "version": 1, "fingerprint": self.fingerprint, "device": self.device, "date": self.date,
+            "qms_version": self.qms_version, "torch_version": self.torch_version, "threads": self.threads,
+            "precision": self.precision,
+            "coefficients": None if self.fit is None else {f: c.as_json() for f, c in self.fit.items()},
+            "error": {"median_ape": round(self.median_error, 4), "p90_ape": round(self.p90_error, 4),
+                      "band": list(self.band)},
+            "memory_margin": self.memory_margin, "partial": self.partial,
+            "configurations": self.configurations,
+            "samples": [s.as_json() for s in self.samples],
+        }
+
+    def speed(self, base: Speed) -> Speed:
+        """`base` (the reference speed of the same device) with each measured family's speeds in it."""
+        if not self.fit:
+            return base
+        note = "partial run, " if self.partial else ""
+        families = tuple((fam, _family_speed(f, base)) for fam, f in self.fit.items() if f.linear)
+        return base._replace(band=self.band, calibrated=True, families=families,
+                             basis=f"calibrated {self.date[:10]} on this machine ({note}{len(self.samples)} "
+                                   f"measurements, 90% within {self.p90_error:.0%})")
+
+    def measured(self, tier: str, function: str) -> dict[str, Any] | None:
+        """An external runner's measurement of a whole task at this tier and function, if it succeeded."""
+        found = self.configurations.get(f"{tier}/{function}")
+        return found if found and found.get("exit_code") == 0 else None
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Calibration:
+        c = d["coefficients"]
+        f = None if c is None else {fam: FamilyFit.from_json(v) for fam, v in c.items()}
+        return cls(d["fingerprint"], d["device"], d["date"], d["qms_version"], d["torch_version"], d["threads"],
+                   d["precision"], f, d["error"]["median_ape"], d["error"]["p90_ape"], tuple(d["error"]["band"]),
+                   tuple(Sample.from_json(s) for s in d["samples"]), d["configurations"], d["memory_margin"],
+                   d["partial"])
+
+
+def _family_speed(f: FamilyFit, base: Speed) -> tuple[float, float, float, float, float | None, float]:
+    """(linear flops/s, linear width, attention flops/s, overhead s, decoder flops/s, decoder overhead s); a
+    term the bench could not see (too small to time) keeps the reference value."""
+    return (1 / f.linear, f.narrow / f.linear, 1 / f.attention if f.attention else base.attention_flops,
+            f.overhead, 1 / f.decode if f.decode else None, f.decode_overhead)
+
+
+def _inverse(x: float | None) -> float | None:
+    return 1 / x if x else None
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
+def default_path(fingerprint: str) -> Path:
+    from qms_cli.paths import data_dir
+
+    return data_dir() / "calibration" / f"{fingerprint}.json"
+
+
+def save(cal: Calibration, path: Path | None = None) -> Path:
+    """Write the calibration (atomically) to `path` or the default place for its fingerprint."""
+    from qms_cli.project import write_atomic
+
+    target = path or default_path(cal.fingerprint)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, json.dumps(cal.as_json(), indent=1) + "\n")
+    return target
+
+
+def load(fingerprint: str) -> Calibration | None:
+    """The stored calibration for a fingerprint, validated, or None. A broken file is a DataError."""
+    path = default_path(fingerprint)
+    if not path.is_file():
+        return None
+    return read(path)
+
+
+def read(path: Path) -> Calibration:
+    from qms_cli.catalog import read_document
+
+    return Calibration.from_json(read_document(path, "calibration"))
+
+
+def for_resources(resources: Any) -> tuple[dict[str, Calibration], list[str]]:
+    """The stored calibrations of this machine's devices (best card and processor), by fingerprint, and a
+    line for each one that could not be read (it is then ignored: estimates fall back to reference speeds)."""
+    from qms_cli.errors import DataError
+
+    out, problems = {}, []
+    for fp in sorted({resources.fingerprint, resources.cpu_fingerprint}):
+        try:
+            cal = load(fp)
+        except DataError as e:
+            from qms_cli.render.messages import calibration_unreadable
+
+            problems.append(calibration_unreadable(e.message))
+            continue
+        if cal is not None:
+            out[fp] = cal
+    return out, problems
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0

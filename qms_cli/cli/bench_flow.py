@@ -1,0 +1,90 @@
+"""What `qms bench` does with its options: measure (model-shaped work or --runner), calibrate, save, report."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from qms_cli.cli.common import Settings
+from qms_cli.errors import UsageError
+
+
+def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[str], runner: str | None,
+              timeout: float | None,
+              threads: int | None, device: str, vram_limit: str | None, report: Path | None, output: Path | None,
+              as_json: bool) -> None:
+    import typer
+
+    from qms_cli import calibration
+    from qms_cli.planning import QualityManager
+    from qms_cli.render import bench as view
+    from qms_cli.units import parse_size
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"--device {device!r}: choose auto, cpu or cuda")
+    qm = QualityManager.from_project(profiles=settings.profiles, vram_limit=None)
+    res = qm.resources
+    has_card = res.source == "nvml" and res.best_gpu is not None
+    use_cuda = device == "cuda" or (device == "auto" and has_card)
+    if use_cuda and not has_card:
+        raise UsageError("--device cuda: this machine has no NVIDIA graphics card qms can use")
+    limit = parse_size(vram_limit, what="--vram-limit") if vram_limit else None
+    if limit is not None and not use_cuda:
+        raise UsageError("--vram-limit caps a graphics card's memory while benchmarking; this run uses the "
+                         "processor (to plan for a smaller card, use --vram-limit with qms plan)")
+    fingerprint = res.best_gpu.fingerprint() if use_cuda and res.best_gpu else res.cpu_fingerprint
+    tiers = qm.catalog.tiers
+    names = [tiers.function(f) for f in functions] or tiers.functions
+    families = sorted({qm.catalog.models.models[t.mappings[f].model].family for t in tiers.tiers for f in names})
+    n_threads = threads or res.system.cpu_cores
+    existing = calibration.load(fingerprint)
+    progress = view.progress(as_json)
+    with progress:
+        if runner is not None:
+            from qms_cli.bench.runner import run_all
+
+            results, interrupted = run_all(qm, runner, list(tiers.tiers), names, timeout, progress.update)
+            cal = _with_runner(existing, fingerprint, res, results, interrupted)
+            outcome: Any = view.RunnerOutcome(results, interrupted)
+        else:
+            from qms_cli.bench.session import model_shaped
+            from qms_cli.bench.suite import FULL, QUICK
+
+            result = model_shaped(qm.catalog, QUICK if quick else FULL, evaluate=evaluate, threads=n_threads,
+                                  device="cuda:0" if use_cuda else "cpu", dtype="bfloat16" if use_cuda else "float32",
+                                  fingerprint=fingerprint, vram_limit=limit, progress=progress.update,
+                                  families=families)
+            cal = result.calibration
+            if cal is not None and existing is not None:
+                cal = replace(cal, configurations=existing.configurations)
+            interrupted, outcome = result.interrupted, result
+    saved = calibration.save(cal, output) if cal is not None else None
+    if report is not None:
+        view.write_report(report, outcome, cal)
+    if as_json:
+        view.emit_json_result(outcome, cal, saved)
+    else:
+        view.show(outcome, cal, saved, report)
+    if interrupted:
+        raise typer.Exit(130)
+
+
+def _with_runner(existing: Any, fingerprint: str, res: Any, results: list[Any], interrupted: bool) -> Any:
+    """The stored calibration with the runner's whole-task measurements added (or a new one holding them)."""
+    from datetime import datetime, timezone
+
+    from qms_cli import __version__
+    from qms_cli.calibration import Calibration, band_for
+
+    configurations = dict(existing.configurations) if existing else {}
+    for r in results:
+        configurations[f"{r.tier}/{r.function}"] = {"seconds": round(r.seconds, 4), "peak_bytes": r.peak_bytes,
+                                                     "predicted_seconds": round(r.predicted_seconds, 4),
+                                                     "exit_code": r.exit_code}
+    if existing is not None:
+        return replace(existing, configurations=configurations, partial=existing.partial or interrupted)
+    device = res.best_gpu.name if res.best_gpu else "processor"
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return Calibration(fingerprint, device, now, __version__, None, res.system.cpu_cores, "runner", None, 0.0, 0.0,
+                       band_for(0.0), (), configurations, None, interrupted)

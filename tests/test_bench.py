@@ -1,0 +1,146 @@
+"""`qms bench` for real: a tiny model-shaped run on the processor, an external runner, Ctrl-C, the report.
+
+The model-shaped tests need the bench extra (torch, diffusers); without it they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, Result, run_qms, validate_output
+
+HAVE_TORCH = all(__import__("importlib.util").util.find_spec(m) for m in ("torch", "diffusers"))
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="the bench extra (torch, diffusers) is not installed")
+IMAGE = ["--function", "Create Image"]  # FLUX-shaped work only: a few seconds
+
+
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"QMS_DATA_DIR": str(tmp_path / "data"), "QMS_CACHE_DIR": str(tmp_path / "cache"),
+            "QMS_OUTPUT": "plain", "PYTHONPATH": str(ROOT)}
+
+
+@needs_torch
+@pytest.mark.slow
+def test_tiny_model_shaped_bench_calibrates_plans(tmp_path: Path) -> None:
+    result = run_qms("bench", "--quick", "--evaluate", *IMAGE, "--json", "--report", str(tmp_path / "report"),
+                     env=env(tmp_path))
+    assert result.code == 0, result.err
+    data = result.json()
+    validate_output(data, "bench-result")
+    cal = data["calibration"]
+    assert data["saved"] and Path(data["saved"]).is_file() and not data["interrupted"]
+    assert set(cal["coefficients"]) == {"flux"}
+    flux = cal["coefficients"]["flux"]
+    assert flux["linear_flops"] > 1e9 and flux["decode_flops"] > 1e9
+    tiers = {(e["tier"], e["function"]) for e in data["evaluations"] if e["kind"] == "step"}
+    assert tiers == {("low", "Create Image"), ("standard", "Create Image"), ("high", "Create Image")}
+    # Quick sizes take milliseconds, so their errors are noisy: only their shape is checked here; the
+    # accuracy goal is measured by benchmarks/test_accuracy.py on the full sizes.
+    assert all(e["predicted_seconds"] > 0 and e["measured_seconds"] > 0 for e in data["evaluations"])
+    assert cal["torch_version"] and cal["threads"] >= 1 and cal["fingerprint"].startswith("cpu-")
+    report = (tmp_path / "report" / "bench.html").read_text()
+    assert "<svg" in report and "predicted" in report
+    # The round trip: qms plan now says the estimates are calibrated, with the measured band.
+    plan = run_qms("plan", "Create Image", "--quality", "low", "--json", env=env(tmp_path)).json()
+    predicted = plan["tasks"][0]["predicted"]
+    assert predicted["calibrated"] is True and predicted["basis"].startswith("calibrated ")
+    people = run_qms("plan", "Create Image", "--yes", env=env(tmp_path))
+    assert "Estimates calibrated on this machine on" in people.out
+
+
+@needs_torch
+@pytest.mark.slow
+def test_ctrl_c_keeps_what_was_measured(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "qms_cli", "bench", "--quick", *IMAGE],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ,
+                                                                                            **env(tmp_path)})
+    assert proc.stderr is not None
+    seen = []
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        seen.append(line)
+        if line.startswith("[  6/"):  # six measurements taken: enough for a fit
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(seen) + err
+    assert "Interrupted: the" in out and "measurements taken so far were kept" in out
+    saved = list((tmp_path / "data" / "calibration").glob("*.json"))
+    assert len(saved) == 1
+    data = json.loads(saved[0].read_text())
+    assert data["partial"] is True and 6 <= len(data["samples"]) < 17
+
+
+def test_without_torch_it_says_how_to_get_it(qms: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in ("torch", "diffusers")
+                        else real(name, *a))
+    result = qms("bench", "--quick")
+    assert result.code == 1 and "pip install 'qms-cli[bench]'" in result.err and "--runner" in result.err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--vram-limit", "12GB"], "--vram-limit caps a graphics card's memory"),
+    (["--device", "cuda"], "no NVIDIA graphics card"),
+    (["--device", "tpu"], "choose auto, cpu or cuda"),
+    (["--runner", "definitely-not-a-command-qms {tier}"], "'definitely-not-a-command-qms' was not found"),
+    (["--runner", "echo {nope}"], "unknown placeholder"),
+    (["--function", "Make Music"], "unknown function"),
+])
+def test_bad_options(qms: Any, args: list[str], message: str) -> None:
+    result = qms("bench", *args)
+    assert result.code == 2 and message in result.err
+
+
+SCRIPT = """
+import json, sys, time
+time.sleep(0.05)
+block = bytearray(8 * 1024 * 1024)  # something to hold while it runs
+with open(sys.argv[1], "a") as f:
+    f.write(json.dumps(sys.argv[2:]) + "\\n")
+sys.exit(3 if sys.argv[2] == "high" and sys.argv[3] == "Create Video" else 0)
+"""
+
+
+def fake_gpu_qms(name: str, *args: str, env_: dict[str, str]) -> Result:
+    proc = subprocess.run([sys.executable, "-m", "tests.fake_nvml", name, *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, **env_}, timeout=120)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def test_external_runner_times_each_tier_and_calibrates_those_configurations(tmp_path: Path) -> None:
+    script = tmp_path / "gen.py"
+    script.write_text(SCRIPT)
+    log = tmp_path / "calls.jsonl"
+    template = f"{sys.executable} {script} {log} {{tier}} {{function}} {{resolution}} {{steps}} {{frames}} {{options}}"
+    e = env(tmp_path)
+    result = fake_gpu_qms("one-idle", "bench", "--runner", template, "--json", env_=e)
+    assert result.code == 0, result.err
+    data = result.json()
+    validate_output(data, "bench-result")
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(calls) == 6 and ["low", "Create Image", "768", "4", "", "--lowvram"] in calls  # one argument each
+    assert ["standard", "Create Video", "768", "30", "48", "tiled"] in calls
+    runs = {(r["tier"], r["function"]): r for r in data["runs"]}
+    assert runs[("high", "Create Video")]["exit_code"] == 3
+    assert all(r["seconds"] >= 0.05 for r in data["runs"])
+    configs = data["calibration"]["configurations"]
+    assert configs["standard/Create Image"]["exit_code"] == 0 and configs["standard/Create Image"]["seconds"] > 0
+    # qms plan on the same (fake) card uses the measured time for the configuration the runner ran.
+    plan = fake_gpu_qms("one-idle", "plan", "Create Image", "--quality", "standard", "--json", env_=e).json()
+    task = plan["tasks"][0]
+    assert task["predicted"]["basis"].startswith("measured here with your own command")
+    assert task["predicted"]["seconds"]["expected"] == pytest.approx(configs["standard/Create Image"]["seconds"],
+                                                                     abs=0.01)  # the plan rounds to 10 ms
