@@ -53,20 +53,22 @@ class QualityManager:
     """The project's quality, the catalogue and the machine, together: plans tasks."""
 
     def __init__(self, catalog: Catalog, resources: Resources, throughput: Throughput,
-                 project: Project | None = None, calibrations: dict[str, Calibration] | None = None) -> None:
+                 project: Project | None = None, calibrations: dict[str, Calibration] | None = None,
+                 history: dict[tuple[str, str], list[float]] | None = None) -> None:
         self.catalog = catalog
         self.resources = resources
         self.project = project
-        self.router = Router(catalog, resources, throughput, calibrations)
+        self.router = Router(catalog, resources, throughput, calibrations, history)
         self.warnings: list[str] = []
         self._upgrades: dict[int, str | None] = {}
 
     @classmethod
     def from_project(cls, path: str | os.PathLike[str] | None = None, *, profiles: str | None = None,
                      vram_limit: int | str | None = None, reserve: int | str | None = None,
-                     hardware: str | None = None, require_project: bool = False) -> QualityManager:
-        """Load the catalogue, the project (found from `path` or here up; optional unless required) and
-        probe the machine (or simulate one)."""
+                     hardware: str | None = None, require_project: bool = False,
+                     db: str | os.PathLike[str] | None = None) -> QualityManager:
+        """Load the catalogue, the project (found from `path` or here up; optional unless required), probe the
+        machine (or simulate one), and read what `qms bench` and the history of real runs know about it."""
         from qms_cli.catalog import load_catalog
         from qms_cli.errors import DataError
         from qms_cli.hardware import probe
@@ -83,7 +85,8 @@ class QualityManager:
         from qms_cli.calibration import for_resources
 
         calibrations, problems = ({}, []) if resources.source == "simulated" else for_resources(resources)
-        manager = cls(catalog, resources, catalog.throughput, project, calibrations)
+        history = {} if resources.source == "simulated" else _history(resources, db, problems)
+        manager = cls(catalog, resources, catalog.throughput, project, calibrations, history)
         manager.warnings = problems
         return manager
 
@@ -140,3 +143,34 @@ class QualityManager:
         rungs = [r for r in self.router.route(route.function, tiers[above], frames, count).rungs
                  if r.tier.id == tiers[above].id]
         return upgrade_hint(self.resources, rungs)
+
+
+def _history(resources: Resources, db: str | os.PathLike[str] | None,
+             problems: list[str]) -> dict[tuple[str, str], list[float]]:
+    """The history's actual/estimated ratios for this machine's devices; nothing when there is no history
+    (sqlite3 is not even loaded) or it cannot be read (said in `problems`)."""
+    from pathlib import Path
+
+    from qms_cli.errors import DataError
+
+    if db is None:
+        from qms_cli.history import default_path
+
+        path = default_path()
+    else:
+        path = Path(db)
+    if not path.exists():
+        return {}
+    from qms_cli import history
+
+    try:
+        conn = history.connect(path, create=False)
+        try:
+            return history.ratios(conn, sorted({resources.fingerprint, resources.cpu_fingerprint}))
+        finally:
+            conn.close()
+    except DataError as e:
+        from qms_cli.render.messages import history_unreadable
+
+        problems.append(history_unreadable(e.message))
+        return {}

@@ -69,6 +69,7 @@ class Prediction(NamedTuple):
     height: int
     calibrated: bool
     basis: str  # where the device's speed came from
+    model_seconds: float = 0.0  # the estimate before learning from this machine's history
 
 
 def geometry(model: ModelProfile, family: Family, resolution: int, frames: int | None) -> Geometry:
@@ -164,4 +165,4 @@ def predict(model: ModelProfile, family: Family, resolution: int, steps: int, fr
     parts = (("load", load), ("encode", encode * count), ("denoise", steps * step * count),
              ("decode", decode * count), ("transfer", (per_task + steps * per_step) * count))
     return Prediction(int(raw * speed.memory_margin), phases, total, total * speed.band[0], total * speed.band[1],
-                      parts, g.tokens, g.width, g.height, speed.calibrated, speed.basis)
+                      parts, g.tokens, g.width, g.height, speed.calibrated, speed.basis, total)

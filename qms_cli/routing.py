@@ -64,11 +64,13 @@ class Router:
     """Routes tasks on one machine. Decisions are pure: the same input gives the same route, memoised."""
 
     def __init__(self, catalog: "Catalog", resources: Resources, throughput: "Throughput",
-                 calibrations: "dict[str, Calibration] | None" = None) -> None:
+                 calibrations: "dict[str, Calibration] | None" = None,
+                 history: dict[tuple[str, str], list[float]] | None = None) -> None:
         self.catalog = catalog
         self.resources = resources
         self.throughput = throughput
         self.calibrations = calibrations or {}
+        self.history = history or {}  # (fingerprint, configuration) -> actual / estimated time of real runs
         self.best = resources.best_gpu
         self.available = resources.available_vram if self.best else 0
         self._speeds: dict[str, Speed] = {}
@@ -112,8 +114,30 @@ class Router:
             p = p._replace(seconds=seconds, low=seconds * p.low / p.seconds, high=seconds * p.high / p.seconds,
                            peak=max(p.peak, int((measured["peak_bytes"] or 0) * speed.memory_margin)),
                            calibrated=True, basis="measured here with your own command (qms bench --runner)")
+        else:
+            p = self._learned(c, device, p)
         fits = c.cpu or (device is not None and p.peak <= self.available)
         return Rung(c.tier, c.config, device, c.cpu, p, fits)
+
+    def fingerprint_of_rung(self, r: Rung) -> str:
+        """The fingerprint of the device a rung runs on."""
+        return self.resources.cpu_fingerprint if r.on_cpu or r.device is None else r.device.fingerprint()
+
+    def fingerprint_of(self, c: Candidate, device: Gpu | None) -> str:
+        return self.resources.cpu_fingerprint if c.cpu or device is None else device.fingerprint()
+
+    def _learned(self, c: Candidate, device: Gpu | None, p: Prediction) -> Prediction:
+        """The estimate corrected by this machine's history of the same configuration (learning.py)."""
+        from qms_cli.learning import config_key, correction
+
+        ratios = self.history.get((self.fingerprint_of(c, device), config_key(c)))
+        learned = correction(ratios) if ratios else None
+        if learned is None:
+            return p
+        seconds = p.seconds * learned.factor
+        lo, hi = learned.band or (p.low / p.seconds, p.high / p.seconds)
+        return p._replace(seconds=seconds, low=seconds * lo, high=seconds * hi,
+                          basis=f"{p.basis} · learned from {learned.runs} runs here")
 
     def _measured(self, c: Candidate, device: Gpu | None) -> dict[str, Any] | None:
         """A runner's measurement, for exactly the configuration it ran (the tier as mapped, on a card)."""

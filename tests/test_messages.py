@@ -19,7 +19,7 @@ SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
             {"kind": "step", "tokens": 1024}],
 }
 BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False],
-                                  "float": [45.0, 600.0, 9000.0]}
+                                  "float": [45.0, 600.0, 9000.0], "float | None": [0.5, None]}
 
 
 def renderings() -> list[str]:
@@ -31,7 +31,7 @@ def renderings() -> list[str]:
             out.append(fn)
         elif isinstance(fn, list) and name.isupper():
             out += fn
-        elif inspect.isfunction(fn) and fn.__module__ == messages.__name__:
+        elif inspect.isfunction(fn) and fn.__module__.startswith(messages.__name__):
             out += render_all(fn, tiers)
     out += list(catalog.tiers.functions)
     return out

@@ -32,6 +32,11 @@ COMMANDS: dict[str, str] = {
     "validate": "qms_cli.cli.validate_cmd:validate",
     "probe": "qms_cli.cli.probe_cmd:probe",
     "bench": "qms_cli.cli.bench_cmd:bench",
+    "run": "qms_cli.cli.run_cmd:run",
+    "record": "qms_cli.cli.run_cmd:record",
+    "accuracy": "qms_cli.cli.history_cmd:accuracy",
+    "stats": "qms_cli.cli.history_cmd:stats",
+    "history": "qms_cli.cli.history_cmd:app",
 }
 _GLOBAL_WITH_VALUE = ("--profiles",)
 
@@ -39,15 +44,18 @@ _GLOBAL_WITH_VALUE = ("--profiles",)
 def command_function(name: str) -> Callable[..., Any]:
     module, attr = COMMANDS[name].split(":")
     fn: Callable[..., Any] = getattr(importlib.import_module(module), attr)
-    return fn
+    return fn  # a command function, or a Typer group (qms history)
 
 
-def docstring_lines(fn: Callable[..., Any]) -> list[str]:
-    return inspect.cleandoc(fn.__doc__ or "").splitlines()
+def docstring_lines(fn: Any) -> list[str]:
+    text = fn.info.help if isinstance(fn, typer.Typer) else fn.__doc__
+    return inspect.cleandoc(text or "").splitlines()
 
 
-def example(fn: Callable[..., Any]) -> str:
-    """The `Example:` line of a command's docstring (each command has one)."""
+def example(fn: Any) -> str:
+    """The `Example:` line of a command's docstring (a group: its first command's)."""
+    if isinstance(fn, typer.Typer):
+        return example(fn.registered_commands[0].callback)
     for line in docstring_lines(fn):
         if line.startswith("Example: "):
             return line.removeprefix("Example: ")
@@ -85,7 +93,10 @@ def build_app(only: str | None = None) -> typer.Typer:
     )
     app.callback()(_global)
     for name, fn in functions.items():
-        app.command(name, short_help=docstring_lines(fn)[0])(fn)
+        if isinstance(fn, typer.Typer):
+            app.add_typer(fn, name=name, short_help=docstring_lines(fn)[0])
+        else:
+            app.command(name, short_help=docstring_lines(fn)[0])(fn)
     return app
 
 

@@ -1,7 +1,5 @@
-"""Every sentence qms says to people, in one place: plain words, no model names, flags or jargon.
-
-tests/test_messages.py renders each of these for every tier and function and checks them with jargon.py.
-"""
+"""Words for people: tiers, projects, validation, the probe and plans. Part of the one message catalogue
+(render/messages)."""
 
 from __future__ import annotations
 
@@ -132,8 +130,10 @@ CARD_SLICE = " (a slice of a larger card)"
 # qms plan: fallbacks and their reasons, in plain words
 def duration(seconds: float) -> str:
     """"45 s", "12 min", "2.5 h"."""
+    if seconds < 1:
+        return "under 1 s"
     if seconds < 90:
-        return f"{max(seconds, 1):.0f} s"
+        return f"{seconds:.0f} s"
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
     hours = seconds / 3600
@@ -141,9 +141,11 @@ def duration(seconds: float) -> str:
 
 
 def duration_range(low: float, high: float) -> str:
+    """"20–80 s", "36 min – 2.4 h"."""
     lo, hi = duration(low), duration(high)
-    if lo.split()[1] == hi.split()[1]:
-        return f"{lo.split()[0]}–{hi}"
+    lo_number, lo_unit = lo.rsplit(" ", 1)
+    if lo_unit == hi.rsplit(" ", 1)[1] and not lo.startswith("under"):
+        return f"{lo_number}–{hi}"
     return f"{lo} – {hi}"
 
 
@@ -240,63 +242,3 @@ def batch_summary(tasks: int, counts: str, fallbacks: int, total: str, errors: i
 
 def skipped_line(where: str, line: int, why: str) -> str:
     return f"{where}:{line}: {why} (skipped)"
-
-
-# qms bench
-BENCH_MEASURING = "Measuring"
-BENCH_REPORT_TITLE = "qms bench: how accurate are the time estimates on this machine"
-BENCH_NO_EVALUATION = "No held-out measurements: run qms bench with --evaluate."
-BENCH_NO_MEMORY = "Graphics memory is only measured on a graphics card; this run used the processor."
-BENCH_NOTHING_FITTED = "Too few measurements to calibrate."
-EVAL_COLUMNS = ["Tier", "Function", "Size measured", "Predicted", "Measured", "Error"]
-RUNNER_COLUMNS = ["Tier", "Function", "Took", "Predicted", "Graphics memory", "Exit code"]
-
-
-def bench_job(job: dict[str, object]) -> str:
-    if job.get("kind") == "runner":
-        return f"{job['tier']} · {job['function']}"
-    if job.get("kind") == "decode":
-        return f"timing the picture decoder at {job['side']} px"
-    return f"timing a small model of the same design, size {job.get('tokens')}"
-
-
-def bench_accuracy(median: float, p90: float, held_out: bool) -> str:
-    what = "on sizes it was not fitted to" if held_out else "on the sizes it was fitted to"
-    return f"Estimates are off by {median:.1%} typically and {p90:.1%} at most for 9 in 10, {what}."
-
-
-def bench_too_few(measured: int) -> str:
-    return f"Only {measured} measurements were taken: too few to calibrate, so nothing was saved."
-
-
-def bench_interrupted(measured: int) -> str:
-    return f"Interrupted: the {measured} measurements taken so far were kept."
-
-
-def bench_saved(path: str) -> str:
-    return f"Calibration saved to {path}; qms plan and qms tiers use it from now on."
-
-
-def bench_report(path: str) -> str:
-    return f"Report: {path}"
-
-
-def size_or_na(n: int | None) -> str:
-    if n is None:
-        return "N/A"
-    from qms_cli.units import format_size
-
-    return format_size(n)
-
-
-def estimates_calibrated(date: str, p90: float, partial: bool) -> str:
-    part = " (from an interrupted run)" if partial else ""
-    return f"Estimates calibrated on this machine on {date}{part}: 9 in 10 within {p90:.0%}."
-
-
-ESTIMATES_UNCALIBRATED = ("Estimates are not calibrated for this machine yet, so times are wide ranges; "
-                          "qms bench measures it.")
-
-
-def calibration_unreadable(problem: str) -> str:
-    return f"Note: a calibration could not be read, so estimates are uncalibrated until qms bench runs again: {problem}"

@@ -1,0 +1,182 @@
+"""The history of real runs: SQLite (WAL), one table, versioned with PRAGMA user_version.
+
+Every statement qms runs on the history lives here. A database written by a newer qms, or one that is not a
+qms history at all, is reported and never written to.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from qms_cli.errors import DataError
+
+LATEST = 1
+COLUMNS = ("started_at", "finished_at", "project", "node", "function", "requested", "chosen", "model",
+           "resolution", "steps", "frames", "count", "options", "config_key", "device", "fingerprint",
+           "model_seconds", "predicted_low", "predicted", "predicted_high", "predicted_peak", "actual_seconds",
+           "actual_peak", "outcome", "exit_code", "fallback", "proceeded", "source")
+OUTCOMES = ("ok", "failed", "oom", "cancelled")
+MIGRATIONS = {
+    1: f"""
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL, finished_at TEXT,
+        project TEXT, node TEXT, function TEXT NOT NULL,
+        requested TEXT NOT NULL, chosen TEXT NOT NULL,
+        model TEXT, resolution INTEGER, steps INTEGER, frames INTEGER, count INTEGER NOT NULL DEFAULT 1,
+        options TEXT, config_key TEXT, device TEXT, fingerprint TEXT,
+        model_seconds REAL, predicted_low REAL, predicted REAL, predicted_high REAL, predicted_peak INTEGER,
+        actual_seconds REAL, actual_peak INTEGER,
+        outcome TEXT NOT NULL CHECK (outcome IN {OUTCOMES!r}),
+        exit_code INTEGER, fallback INTEGER NOT NULL DEFAULT 0, proceeded INTEGER,
+        source TEXT NOT NULL
+    );
+    CREATE INDEX runs_learning ON runs (fingerprint, config_key, started_at);
+    CREATE INDEX runs_time ON runs (started_at);
+    """,
+}
+
+
+def default_path() -> Path:
+    """--db, else $QMS_DB, else history.sqlite3 in the user data folder."""
+    env = os.environ.get("QMS_DB")
+    if env:
+        return Path(env)
+    from qms_cli.paths import data_dir
+
+    return data_dir() / "history.sqlite3"
+
+
+def _timeout() -> float:
+    return float(os.environ.get("QMS_DB_TIMEOUT", "10"))
+
+
+def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
+    """An open, migrated history database; DataError (nothing written) if it cannot be used."""
+    if not create and not path.exists():
+        raise DataError(f"{path}: no history yet (qms run and qms record write it)")
+    try:
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=_timeout(), isolation_level=None)
+    except (OSError, sqlite3.Error) as e:
+        raise DataError(f"{path}: cannot open the history database ({e})") from None
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > LATEST:
+            raise DataError(f"{path}: written by a newer qms (history schema {version}; this qms knows up to "
+                            f"{LATEST}); it was left untouched: upgrade qms, or use another --db")
+        if version < LATEST:
+            _migrate(db, path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+    except sqlite3.DatabaseError as e:
+        db.close()
+        raise DataError(_why(path, e)) from None
+    except DataError:
+        db.close()
+        raise
+
+
+def _why(path: Path, e: sqlite3.Error) -> str:
+    text = str(e)
+    if "locked" in text or "busy" in text:
+        return f"{path}: the history database is busy (locked by another process for {_timeout():.0f} s)"
+    if "readonly" in text or "read-only" in text:
+        return f"{path}: the history database is read-only ({text})"
+    if "not a database" in text or "malformed" in text:
+        return f"{path}: not a qms history database, or damaged ({text}); it was left untouched"
+    return f"{path}: {text}"
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the schema to LATEST in one transaction (another process may be doing the same)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise DataError(f"{path}: this SQLite database is not a qms history (it has other tables); "
+                            "it was left untouched: use another --db")
+        for step in range(version + 1, LATEST + 1):
+            for statement in MIGRATIONS[step].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {step}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def insert(db: sqlite3.Connection, rows: list[dict[str, Any]]) -> int:
+    """Add rows (dicts keyed by COLUMNS) in one transaction; returns how many."""
+    marks = ", ".join("?" for _ in COLUMNS)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})",
+                       [tuple(r.get(c) for c in COLUMNS) for r in rows])
+        db.execute("COMMIT")
+    except sqlite3.Error as e:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise DataError(_why(Path(db_path(db)), e)) from None
+    return len(rows)
+
+
+def db_path(db: sqlite3.Connection) -> str:
+    return str(db.execute("PRAGMA database_list").fetchone()[2])
+
+
+def rows(db: sqlite3.Connection, *, since: str | None = None, limit: int | None = None,
+         newest_first: bool = False, columns: tuple[str, ...] = ("id", *COLUMNS)) -> Iterator[tuple[Any, ...]]:
+    """Rows, oldest first (or newest first), from `since` (ISO time) on."""
+    sql = f"SELECT {', '.join(columns)} FROM runs"
+    args: list[Any] = []
+    if since:
+        sql += " WHERE started_at >= ?"
+        args.append(since)
+    sql += " ORDER BY started_at DESC, id DESC" if newest_first else " ORDER BY started_at, id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(limit)
+    try:
+        yield from db.execute(sql, args)
+    except sqlite3.Error as e:
+        raise DataError(_why(Path(db_path(db)), e)) from None
+
+
+def prune(db: sqlite3.Connection, before: str) -> int:
+    """Delete the rows started before `before` (ISO time); returns how many."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        n = db.execute("DELETE FROM runs WHERE started_at < ?", (before,)).rowcount
+        db.execute("COMMIT")
+    except sqlite3.Error as e:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise DataError(_why(Path(db_path(db)), e)) from None
+    return int(n)
+
+
+def ratios(db: sqlite3.Connection, fingerprints: list[str], per_key: int = 20) -> dict[tuple[str, str], list[float]]:
+    """(fingerprint, configuration) -> actual / model time of its latest successful runs, newest first."""
+    marks = ", ".join("?" for _ in fingerprints)
+    sql = f"""
+        SELECT fingerprint, config_key, actual_seconds / model_seconds FROM (
+            SELECT fingerprint, config_key, actual_seconds, model_seconds,
+                   row_number() OVER (PARTITION BY fingerprint, config_key ORDER BY started_at DESC, id DESC) AS n
+            FROM runs
+            WHERE outcome = 'ok' AND fingerprint IN ({marks}) AND model_seconds > 0 AND actual_seconds > 0)
+        WHERE n <= ?"""
+    out: dict[tuple[str, str], list[float]] = {}
+    try:
+        for fp, key, ratio in db.execute(sql, (*fingerprints, per_key)):
+            out.setdefault((fp, key), []).append(ratio)
+    except sqlite3.Error as e:
+        raise DataError(_why(Path(db_path(db)), e)) from None
+    return out

@@ -1,0 +1,65 @@
+"""Words for people: qms bench and calibration.
+
+Part of the one message catalogue (render/messages).
+"""
+
+from __future__ import annotations
+
+# qms bench
+BENCH_MEASURING = "Measuring"
+BENCH_REPORT_TITLE = "qms bench: how accurate are the time estimates on this machine"
+BENCH_NO_EVALUATION = "No held-out measurements: run qms bench with --evaluate."
+BENCH_NO_MEMORY = "Graphics memory is only measured on a graphics card; this run used the processor."
+BENCH_NOTHING_FITTED = "Too few measurements to calibrate."
+EVAL_COLUMNS = ["Tier", "Function", "Size measured", "Predicted", "Measured", "Error"]
+RUNNER_COLUMNS = ["Tier", "Function", "Took", "Predicted", "Graphics memory", "Exit code"]
+
+
+def bench_job(job: dict[str, object]) -> str:
+    if job.get("kind") == "runner":
+        return f"{job['tier']} · {job['function']}"
+    if job.get("kind") == "decode":
+        return f"timing the picture decoder at {job['side']} px"
+    return f"timing a small model of the same design, size {job.get('tokens')}"
+
+
+def bench_accuracy(median: float, p90: float, held_out: bool) -> str:
+    what = "on sizes it was not fitted to" if held_out else "on the sizes it was fitted to"
+    return f"Estimates are off by {median:.1%} typically and {p90:.1%} at most for 9 in 10, {what}."
+
+
+def bench_too_few(measured: int) -> str:
+    return f"Only {measured} measurements were taken: too few to calibrate, so nothing was saved."
+
+
+def bench_interrupted(measured: int) -> str:
+    return f"Interrupted: the {measured} measurements taken so far were kept."
+
+
+def bench_saved(path: str) -> str:
+    return f"Calibration saved to {path}; qms plan and qms tiers use it from now on."
+
+
+def bench_report(path: str) -> str:
+    return f"Report: {path}"
+
+
+def size_or_na(n: int | None) -> str:
+    if n is None:
+        return "N/A"
+    from qms_cli.units import format_size
+
+    return format_size(n)
+
+
+def estimates_calibrated(date: str, p90: float, partial: bool) -> str:
+    part = " (from an interrupted run)" if partial else ""
+    return f"Estimates calibrated on this machine on {date}{part}: 9 in 10 within {p90:.0%}."
+
+
+ESTIMATES_UNCALIBRATED = ("Estimates are not calibrated for this machine yet, so times are wide ranges; "
+                          "qms bench measures it.")
+
+
+def calibration_unreadable(problem: str) -> str:
+    return f"Note: a calibration could not be read, so estimates are uncalibrated until qms bench runs again: {problem}"

@@ -1,0 +1,57 @@
+"""Words for people: qms run, record, accuracy, stats and history.
+
+Part of the one message catalogue (render/messages).
+"""
+
+from __future__ import annotations
+
+
+# qms run, record, accuracy, stats, history
+def history_unreadable(problem: str) -> str:
+    return f"Note: the history of runs could not be read, so estimates do not learn from it this time: {problem}"
+
+
+def not_recorded(problem: str) -> str:
+    return f"Note: this run was not recorded in the history: {problem}"
+
+
+def took(seconds: str, estimate: str) -> str:
+    return f"Took {seconds} (estimated {estimate})."
+
+
+def run_failed(seconds: str, code: int) -> str:
+    return f"Failed after {seconds} (exit code {code})."
+
+
+def run_out_of_memory(seconds: str) -> str:
+    return f"Ran out of graphics memory after {seconds}."
+
+
+def run_cancelled(seconds: str) -> str:
+    return f"Cancelled after {seconds}."
+
+
+def recorded(n: int) -> str:
+    return f"Recorded {n} run{'s' if n != 1 else ''}."
+
+
+def pruned(n: int, before: str) -> str:
+    return f"Deleted {n} run{'s' if n != 1 else ''} started before {before}."
+
+
+NO_RUNS = "No runs recorded yet: qms run and qms record add them."
+ACCURACY_COLUMNS = ["Quality", "Function", "Runs", "Typical error", "9 in 10 within", "Within ±20%", "Bias",
+                    "Trend"]
+STATS_COLUMNS = ["Quality", "Runs", "Share", "Failed", "Out of memory", "Time spent"]
+HISTORY_COLUMNS = ["When", "Function", "Quality", "Took", "Estimated", "Outcome"]
+
+
+def bias_words(bias: float) -> str:
+    if abs(bias) < 0.02:
+        return "on target"
+    return f"{abs(bias):.0%} {'longer' if bias > 0 else 'shorter'} than estimated"
+
+
+def fallback_summary(rate: float, acceptance: float | None) -> str:
+    accepted = "" if acceptance is None else f"; when asked, people went ahead {acceptance:.0%} of the time"
+    return f"{rate:.0%} of runs used a lower quality than asked{accepted}."

@@ -1,0 +1,148 @@
+"""`qms run`: hand a plan to the studio's command, run it, watch its graphics memory, and record the run.
+
+The command gets the plan's essentials as environment variables and the whole plan as a JSON file; it runs
+without a shell, its output streams through (stderr is read line by line to notice out-of-memory errors), and
+Ctrl-C reaches it (it shares the terminal's process group; a signal sent to qms alone is forwarded).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from qms_cli.errors import UsageError
+from qms_cli.planning import Plan
+
+OOM = re.compile(r"out of memory|OutOfMemoryError|CUBLAS_STATUS_ALLOC_FAILED", re.IGNORECASE)
+
+
+class RunResult(NamedTuple):
+    exit_code: int
+    seconds: float
+    peak_bytes: int | None
+    outcome: str  # ok | failed | oom | cancelled
+    started_at: str
+    finished_at: str
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def environment(plan: Plan, plan_file: Path, base: dict[str, str]) -> dict[str, str]:
+    """The essentials of the plan, for a command that does not read JSON."""
+    r = plan.route.chosen
+    c, p = r.config, r.prediction
+    device = "cpu" if r.on_cpu or r.device is None else f"cuda:{r.device.index}"
+    return {**base, "QMS_PLAN": str(plan_file), "QMS_FUNCTION": plan.route.function, "QMS_TIER": r.tier.id,
+            "QMS_MODEL": c.model, "QMS_RESOLUTION": str(c.resolution), "QMS_WIDTH": str(p.width),
+            "QMS_HEIGHT": str(p.height), "QMS_STEPS": str(c.steps or ""), "QMS_FRAMES": str(c.frames or ""),
+            "QMS_COUNT": str(plan.task.count), "QMS_OPTIONS": " ".join(c.options), "QMS_DEVICE": device}
+
+
+def execute(argv: list[str], env: dict[str, str], gpu_index: int | None) -> RunResult:
+    """Run the command to its end (or until Ctrl-C), sampling the graphics memory it adds."""
+    from qms_cli.hardware.nvml import MemorySampler
+
+    started, t0 = now(), time.perf_counter()
+    sampler = MemorySampler(gpu_index or 0)
+    oom = threading.Event()
+    try:
+        proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise UsageError(f"{argv[0]!r} was not found; give the command after --, e.g. "
+                         "qms run -- python generate.py") from None
+    except PermissionError:
+        raise UsageError(f"{argv[0]!r} cannot be run (permission denied)") from None
+    tee = threading.Thread(target=_tee, args=(proc.stderr, oom), daemon=True)
+    tee.start()
+    cancelled = False
+    with sampler if gpu_index is not None else _Nothing():
+        try:
+            code = proc.wait()
+        except KeyboardInterrupt:
+            cancelled = True
+            code = _stop(proc)
+    tee.join(timeout=5)
+    seconds = time.perf_counter() - t0
+    if cancelled:
+        outcome = "cancelled"
+    elif code == 0:
+        outcome = "ok"
+    else:
+        outcome = "oom" if oom.is_set() else "failed"
+    return RunResult(130 if cancelled else code, seconds, sampler.peak if gpu_index is not None else None, outcome,
+                     started, now())
+
+
+def _tee(stream: Any, oom: threading.Event) -> None:
+    """Copy the command's stderr to ours as it comes, noticing out-of-memory errors."""
+    out = sys.stderr.buffer
+    for line in iter(stream.readline, b""):
+        out.write(line)
+        out.flush()
+        if OOM.search(line.decode("utf-8", "replace")):
+            oom.set()
+    stream.close()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    """Ctrl-C: make sure the command got it, give it time to stop, then insist."""
+    try:
+        proc.send_signal(signal.SIGINT)
+        return proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.kill()
+        return proc.wait()
+
+
+class _Nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def row(plan: Plan, result: RunResult | None, *, project: str | None, fingerprint: str, proceeded: bool | None,
+        source: str = "run") -> dict[str, Any]:
+    """A history row for a planned task and what happened (None: it was not run)."""
+    r = plan.route.chosen
+    c, p = r.config, r.prediction
+    from qms_cli.ladder import Candidate
+    from qms_cli.learning import config_key
+
+    key = config_key(Candidate(r.tier, plan.route.function, c, r.on_cpu))
+    return {
+        "started_at": result.started_at if result else now(), "finished_at": result.finished_at if result else None,
+        "project": project, "node": plan.task.node, "function": plan.route.function,
+        "requested": plan.route.requested.id, "chosen": r.tier.id, "model": c.model, "resolution": c.resolution,
+        "steps": c.steps, "frames": c.frames, "count": plan.task.count, "options": " ".join(c.options),
+        "config_key": key, "device": "cpu" if r.on_cpu or r.device is None else f"gpu:{r.device.index}",
+        "fingerprint": fingerprint, "model_seconds": p.model_seconds or p.seconds, "predicted_low": p.low,
+        "predicted": p.seconds, "predicted_high": p.high, "predicted_peak": p.peak,
+        "actual_seconds": result.seconds if result else None, "actual_peak": result.peak_bytes if result else None,
+        "outcome": result.outcome if result else "cancelled", "exit_code": result.exit_code if result else None,
+        "fallback": int(plan.fallback), "proceeded": None if proceeded is None else int(proceeded), "source": source,
+    }
+
+
+def plan_file(document: str) -> Path:
+    """Write the plan JSON where the command can read it (removed by the caller when the run ends)."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="qms-plan-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(document)
+    return Path(name)
