@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -241,9 +240,9 @@ def _ratio(a: float, b: float) -> float:
 
 
 def default_path(fingerprint: str) -> Path:
-    from qms_cli.paths import data_dir
+    from qms_cli.paths import calibration_file
 
-    return data_dir() / "calibration" / f"{fingerprint}.json"
+    return calibration_file(fingerprint)
 
 
 def save(cal: Calibration, path: Path | None = None) -> Path:
@@ -290,4 +289,4 @@ def for_resources(resources: Any) -> tuple[dict[str, Calibration], list[str]]:
 
 
 def median(values: list[float]) -> float:
-    return statistics.median(values) if values else 0.0
+    return percentile(values, 0.5)

@@ -42,13 +42,10 @@ MIGRATIONS = {
 
 
 def default_path() -> Path:
-    """--db, else $QMS_DB, else history.sqlite3 in the user data folder."""
-    env = os.environ.get("QMS_DB")
-    if env:
-        return Path(env)
-    from qms_cli.paths import data_dir
+    """$QMS_DB, else history.sqlite3 in the user data folder (--db overrides both)."""
+    from qms_cli.paths import history_file
 
-    return data_dir() / "history.sqlite3"
+    return history_file()
 
 
 def _timeout() -> float:

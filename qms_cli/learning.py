@@ -7,7 +7,6 @@ three quarters). With five runs or more, the time range shown becomes their obse
 
 from __future__ import annotations
 
-import statistics
 from typing import NamedTuple
 
 from qms_cli.ladder import Candidate
@@ -33,11 +32,12 @@ def correction(ratios: list[float]) -> Learned | None:
     """What the runs say about the estimate (ratios are actual / estimated, newest first)."""
     if not ratios:
         return None
+    from qms_cli.calibration import percentile
+
     n = len(ratios)
-    med = statistics.median(ratios)
+    med = percentile(ratios, 0.5)
     factor = 1 + (med - 1) * n / (n + SHRINK)
     band = None
     if n >= MIN_FOR_BAND:
-        q = statistics.quantiles(ratios, n=10, method="inclusive")
-        band = (max(0.05, min(0.9, q[0] / med)), max(1.1, q[-1] / med))
+        band = (max(0.05, min(0.9, percentile(ratios, 0.1) / med)), max(1.1, percentile(ratios, 0.9) / med))
     return Learned(factor, band, n)

@@ -66,11 +66,11 @@ def on_this_machine(catalog: Catalog, resources: "Resources") -> tuple[dict[str,
                                                                        "Calibration | None", list[str]]:
     """Each tier and function routed here: runs as mapped, runs slower, falls back, or needs the processor;
     with the calibration used and any calibration that could not be read."""
-    from qms_cli.calibration import for_resources
     from qms_cli.explain import card_for
+    from qms_cli.planning import load_calibrations
     from qms_cli.routing import Router
 
-    calibrations, problems = ({}, []) if resources.source == "simulated" else for_resources(resources)
+    calibrations, problems = load_calibrations(resources)
     router = Router(catalog, resources, catalog.throughput, calibrations)
     out: dict[str, dict[str, Here]] = {}
     for tier in catalog.tiers.tiers:

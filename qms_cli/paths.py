@@ -44,6 +44,17 @@ def data_dir() -> Path:
     return _user_dir("QMS_DATA_DIR", "XDG_DATA_HOME", ".local/share", "data")
 
 
+def calibration_file(fingerprint: str) -> Path:
+    """Where `qms bench` keeps a device's calibration."""
+    return data_dir() / "calibration" / f"{fingerprint}.json"
+
+
+def history_file() -> Path:
+    """The history database: $QMS_DB, else history.sqlite3 in the data folder."""
+    env = os.environ.get("QMS_DB")
+    return Path(env) if env else data_dir() / "history.sqlite3"
+
+
 def log_dir() -> Path:
     """Where details of unexpected errors are written: $QMS_LOG_DIR, else the platform's user log folder."""
     env = os.environ.get("QMS_LOG_DIR")

@@ -82,9 +82,7 @@ class QualityManager:
             if path is not None or require_project:
                 raise
         resources = probe(vram_limit, reserve, hardware, catalog)
-        from qms_cli.calibration import for_resources
-
-        calibrations, problems = ({}, []) if resources.source == "simulated" else for_resources(resources)
+        calibrations, problems = load_calibrations(resources)
         history = {} if resources.source == "simulated" else _history(resources, db, problems)
         manager = cls(catalog, resources, catalog.throughput, project, calibrations, history)
         manager.warnings = problems
@@ -154,9 +152,9 @@ def _history(resources: Resources, db: str | os.PathLike[str] | None,
     from qms_cli.errors import DataError
 
     if db is None:
-        from qms_cli.history import default_path
+        from qms_cli.paths import history_file
 
-        path = default_path()
+        path = history_file()
     else:
         path = Path(db)
     if not path.exists():
@@ -174,3 +172,16 @@ def _history(resources: Resources, db: str | os.PathLike[str] | None,
 
         problems.append(history_unreadable(e.message))
         return {}
+
+
+def load_calibrations(resources: Resources) -> tuple[dict[str, Calibration], list[str]]:
+    """This machine's calibrations (none for a simulated one), and a line for each that cannot be read. The
+    calibration module is only loaded when there is a file to read."""
+    from qms_cli.paths import calibration_file
+
+    fingerprints = {resources.fingerprint, resources.cpu_fingerprint}
+    if resources.source == "simulated" or not any(calibration_file(fp).is_file() for fp in fingerprints):
+        return {}, []
+    from qms_cli.calibration import for_resources
+
+    return for_resources(resources)

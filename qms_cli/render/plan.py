@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qms_cli.calibration import Calibration
+from typing import TYPE_CHECKING
+
 from qms_cli.hardware import Resources
 from qms_cli.planning import Plan
 from qms_cli.render import messages as m
@@ -10,6 +11,9 @@ from qms_cli.render.probe import bar
 from qms_cli.render.table import Table
 from qms_cli.routing import Rung
 from qms_cli.units import format_size
+
+if TYPE_CHECKING:
+    from qms_cli.calibration import Calibration
 
 
 def memory_cell(r: Rung, res: Resources) -> str:
