@@ -20,10 +20,10 @@ def machine_json(res: Resources) -> dict[str, Any]:
             "reserve_bytes": res.reserve, "vram_limit_bytes": res.vram_limit}
 
 
-def _device(r: Rung) -> dict[str, Any]:
+def _device(r: Rung, host: str | None) -> dict[str, Any]:
     if r.on_cpu or r.device is None:
-        return {"type": "cpu", "index": None, "name": "processor", "uuid": None}
-    return {"type": "gpu", "index": r.device.index, "name": r.device.name, "uuid": r.device.uuid}
+        return {"type": "cpu", "index": None, "name": "processor", "uuid": None, "host": host}
+    return {"type": "gpu", "index": r.device.index, "name": r.device.name, "uuid": r.device.uuid, "host": host}
 
 
 def rung_json(r: Rung, chosen: bool) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def rung_json(r: Rung, chosen: bool) -> dict[str, Any]:
             "fits": r.fits, "chosen": chosen, "skipped": r.skipped}
 
 
-def route_json(route: Route, res: Resources, upgrade: str | None, rungs: bool) -> dict[str, Any]:
+def route_json(route: Route, upgrade: str | None, rungs: bool, host: str | None = None) -> dict[str, Any]:
     r = route.chosen
     p = r.prediction
     out: dict[str, Any] = {
@@ -43,8 +43,8 @@ def route_json(route: Route, res: Resources, upgrade: str | None, rungs: bool) -
         "configuration": {"model": r.config.model, "resolution": r.config.resolution, "width": p.width,
                           "height": p.height, "steps": r.config.steps, "frames": r.config.frames,
                           "options": list(r.config.options), "tokens": p.tokens},
-        "device": _device(r),
-        "predicted": {"peak_bytes": p.peak, "available_bytes": 0 if r.on_cpu else res.available_vram,
+        "device": _device(r, host),
+        "predicted": {"peak_bytes": p.peak, "available_bytes": 0 if r.on_cpu else route.available,
                       "seconds": {"low": round(p.low, 2), "expected": round(p.seconds, 2), "high": round(p.high, 2)},
                       "phases_bytes": dict(p.phases), "parts_seconds": {k: round(v, 3) for k, v in p.parts},
                       "calibrated": p.calibrated, "basis": p.basis},
@@ -62,13 +62,13 @@ class PlanEncoder:
     def __init__(self, res: Resources, rungs: bool = True) -> None:
         self.res = res
         self.rungs = rungs
-        self._cache: dict[tuple[int, str | None], str] = {}
+        self._cache: dict[tuple[int, str | None, str | None], str] = {}
 
     def task(self, plan: Plan, line: int | None = None) -> str:
-        key = (id(plan.route), plan.upgrade)
+        key = (id(plan.route), plan.upgrade, plan.host)
         body = self._cache.get(key)
         if body is None:
-            body = self._cache[key] = json.dumps(route_json(plan.route, self.res, plan.upgrade, self.rungs),
+            body = self._cache[key] = json.dumps(route_json(plan.route, plan.upgrade, self.rungs, plan.host),
                                                  ensure_ascii=False)[1:]
         task = plan.task
         head = {"line": line, "function": plan.route.function, "node": task.node, "count": task.count,

@@ -43,6 +43,7 @@ class Plan(Value):
     quality_source: str  # "option", "node", "project" or "default"
     frames: int | None
     upgrade: str | None
+    host: str | None = None  # the machine, when planning across a fleet (--prometheus)
 
     @property
     def fallback(self) -> bool:

@@ -54,6 +54,7 @@ class Route(Value):
     chosen: Rung
     rungs: tuple[Rung, ...]
     notices: tuple[Notice, ...]
+    available: int = 0  # graphics memory available for work on the card routed against
 
     @property
     def fallback(self) -> bool:
@@ -170,9 +171,9 @@ class Router:
             chosen = min((r for r in rungs if r.fits), key=lambda r: r.prediction.seconds)
         from qms_cli.explain import notices
 
-        route = Route(function, requested, chosen, tuple(rungs), ())
+        route = Route(function, requested, chosen, tuple(rungs), (), self.available)
         return Route(function, requested, chosen, tuple(rungs),
-                     tuple(notices(route, self.resources, too_slow, max_time)))
+                     tuple(notices(route, self.resources, too_slow, max_time)), self.available)
 
 
 def _skip(r: Rung) -> Rung:

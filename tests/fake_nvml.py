@@ -40,6 +40,7 @@ class Scenario:
     cuda: int = 12060
     v2: bool = True  # R510+ drivers have nvmlDeviceGetMemoryInfo_v2
     driver_files: bool = True  # /proc/driver/nvidia and /dev/nvidiactl exist
+    slow: float = 0.0  # seconds each memory query takes (a driver that hangs)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ def functions(s: Scenario) -> dict[str, Callable[..., Any]]:
 
     def memory(h: Handle, version: int | None = None) -> Any:
         d = device(h, "nvmlDeviceGetMemoryInfo")
+        if s.slow:
+            import time
+
+            time.sleep(s.slow)
         if version:
             if not s.v2:
                 _raise(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)  # the _v2 symbol is missing in old drivers
@@ -193,6 +198,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
                                                        "nvmlDeviceGetComputeRunningProcesses": NS,
                                                        "nvmlDeviceGetGraphicsRunningProcesses": NS})]),
     "other-error": lambda: Scenario([rtx(0), rtx(1, failing={"nvmlDeviceGetName": pynvml.NVML_ERROR_UNKNOWN})]),
+    "slow": lambda: Scenario([rtx(0)], slow=3.0),
     "eight": lambda: Scenario([rtx(i, total_gb=80, name="NVIDIA H100 80GB HBM3", used=i * GIB,
                                    processes=[(1000 + i, "worker", i * GIB)]) for i in range(8)]),
 }

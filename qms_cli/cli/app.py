@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "accuracy": "qms_cli.cli.history_cmd:accuracy",
     "stats": "qms_cli.cli.history_cmd:stats",
     "history": "qms_cli.cli.history_cmd:app",
+    "exporter": "qms_cli.cli.exporter_cmd:exporter",
 }
 _GLOBAL_WITH_VALUE = ("--profiles",)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from qms_cli.cli.common import JsonOpt, ProjectOpt, settings
-from qms_cli.cli.probe_cmd import HardwareOpt, ReserveOpt, VramLimitOpt
+from qms_cli.cli.probe_cmd import HardwareOpt, LocalFallbackOpt, MaxAgeOpt, PrometheusOpt, ReserveOpt, VramLimitOpt
 
 
 def plan(
@@ -29,6 +29,9 @@ def plan(
     vram_limit: VramLimitOpt = None,
     reserve: ReserveOpt = None,
     hardware: HardwareOpt = None,
+    prometheus: PrometheusOpt = None,
+    max_age: MaxAgeOpt = "60s",
+    local_fallback: LocalFallbackOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Decide how tasks run here, and explain any step down.
@@ -39,4 +42,4 @@ def plan(
 
     run_plan(settings(ctx), functions or [], quality, node, count, frames, seconds, tasks, max_time, strict, yes,
              technical, project, vram_limit, reserve, hardware, as_json, interactive=sys.stdin.isatty()
-             and sys.stdout.isatty())
+             and sys.stdout.isatty(), fleet=(prometheus, max_age, local_fallback))

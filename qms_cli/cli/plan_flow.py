@@ -14,7 +14,8 @@ TABLE_LIMIT = 50  # more tasks than this: the summary alone
 def run_plan(settings: Settings, functions: list[str], quality: str | None, node: str | None, count: int,
              frames: int | None, seconds: float | None, tasks_path: Path | None, max_time: str | None, strict: bool,
              yes: bool, technical: bool, project: str | None, vram_limit: str | None, reserve: str | None,
-             hardware: str | None, as_json: bool, interactive: bool) -> None:
+             hardware: str | None, as_json: bool, interactive: bool,
+             fleet: tuple[str | None, str, bool] = (None, "60s", False)) -> None:
     from qms_cli.planning import QualityManager, Task
     from qms_cli.units import parse_duration
 
@@ -24,8 +25,16 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
             limit = parse_duration(max_time)
         except UsageError as e:
             raise UsageError(f"--max-time: {e.message}") from None
-    qm = QualityManager.from_project(project, profiles=settings.profiles, vram_limit=vram_limit, reserve=reserve,
-                                     hardware=hardware)
+    url, max_age, local_fallback = fleet
+    if url is not None:
+        from qms_cli.fleet import manager_for
+
+        qm: Any = manager_for(url, profiles=settings.profiles, project=project, reserve=reserve,
+                              max_age=parse_duration(max_age), local_fallback=local_fallback,
+                              vram_limit=vram_limit, hardware=hardware)
+    else:
+        qm = QualityManager.from_project(project, profiles=settings.profiles, vram_limit=vram_limit,
+                                         reserve=reserve, hardware=hardware)
     errors: list[tuple[int, str]] = []
     if tasks_path is not None:
         if functions:
@@ -106,7 +115,7 @@ def _people(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int
 
     only = [p for _, p in plans]
     if len(only) <= TABLE_LIMIT:
-        emit_table(view.task_table(only, qm.resources))
+        emit_table(view.task_table(only))
         emit_panel(view.explanations(only), m.PANEL_TITLE)
         if technical:
             for p in only:

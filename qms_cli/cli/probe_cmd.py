@@ -18,8 +18,17 @@ HardwareOpt = Annotated[str | None, typer.Option(
                                             "rtx-3060-12gb) or a YAML file.")]
 
 
+PrometheusOpt = Annotated[str | None, typer.Option(
+    "--prometheus", metavar="URL", help="Read every machine's cards from Prometheus (qms exporter or DCGM metrics).")]
+MaxAgeOpt = Annotated[str, typer.Option("--max-age", metavar="DURATION",
+                                        help="With --prometheus: leave out readings older than this.")]
+LocalFallbackOpt = Annotated[bool, typer.Option("--local-fallback",
+                                                help="With --prometheus: plan for this machine if it is unreachable.")]
+
+
 def probe(ctx: typer.Context, vram_limit: VramLimitOpt = None, reserve: ReserveOpt = None,
-          hardware: HardwareOpt = None, as_json: JsonOpt = False) -> None:
+          hardware: HardwareOpt = None, prometheus: PrometheusOpt = None, max_age: MaxAgeOpt = "60s",
+          local_fallback: LocalFallbackOpt = False, as_json: JsonOpt = False) -> None:
     """Show the graphics memory available for work on this machine.
 
     Example: qms probe --vram-limit 12GB
@@ -27,6 +36,11 @@ def probe(ctx: typer.Context, vram_limit: VramLimitOpt = None, reserve: ReserveO
     from qms_cli.hardware import probe as probe_machine
     from qms_cli.render.output import emit_json, emit_lines
 
+    if prometheus is not None:
+        from qms_cli.cli.fleet_flow import probe_fleet
+
+        probe_fleet(settings(ctx), prometheus, max_age, local_fallback, reserve, as_json)
+        return
     catalog = settings(ctx).catalog() if hardware else None
     resources = probe_machine(vram_limit, reserve, hardware, catalog)
     if as_json:

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qms_cli.hardware import Resources
 from qms_cli.planning import Plan
 from qms_cli.render import messages as m
 from qms_cli.render.probe import bar
 from qms_cli.render.table import Table
-from qms_cli.routing import Rung
 from qms_cli.units import format_size
 
 if TYPE_CHECKING:
     from qms_cli.calibration import Calibration
 
 
-def memory_cell(r: Rung, res: Resources) -> str:
+def memory_cell(plan: Plan) -> str:
+    r = plan.route.chosen
     if r.on_cpu:
         return m.ON_PROCESSOR
-    total = res.best_gpu.total if res.best_gpu else None
-    return f"{format_size(r.prediction.peak)} of {format_size(res.available_vram)} {bar(r.prediction.peak, total)}"
+    total = r.device.total if r.device else None
+    return f"{format_size(r.prediction.peak)} of {format_size(plan.route.available)} {bar(r.prediction.peak, total)}"
 
 
 def status(plan: Plan) -> str:
@@ -34,13 +33,16 @@ def status(plan: Plan) -> str:
     return m.STATUS_RUNS
 
 
-def task_table(plans: list[Plan], res: Resources) -> Table:
-    table = Table(list(m.PLAN_COLUMNS))
+def task_table(plans: list[Plan]) -> Table:
+    fleet = any(p.host for p in plans)
+    table = Table(list(m.PLAN_COLUMNS) + ([m.FLEET_COLUMN] if fleet else []))
     for p in plans:
         r = p.route.chosen
         name = p.route.function + (f" ×{p.task.count}" if p.task.count > 1 else "")
-        table.add(name, r.tier.label, m.duration_range(r.prediction.low, r.prediction.high), memory_cell(r, res),
-                  status(p), highlight=p.fallback)
+        cells = [name, r.tier.label, m.duration_range(r.prediction.low, r.prediction.high), memory_cell(p), status(p)]
+        if fleet:
+            cells.append(f"{p.host} #{r.device.index}" if p.host and r.device else p.host or "")
+        table.add(*cells, highlight=p.fallback)
     return table
 
 

@@ -242,3 +242,27 @@ def batch_summary(tasks: int, counts: str, fallbacks: int, total: str, errors: i
 
 def skipped_line(where: str, line: int, why: str) -> str:
     return f"{where}:{line}: {why} (skipped)"
+
+
+# Fleets (--prometheus)
+def host_stale(host: str) -> str:
+    return f"Machine {host} has not reported its graphics cards recently, so it is left out."
+
+
+def host_down(instance: str) -> str:
+    return f"A machine Prometheus watches is not answering ({instance}), so it is left out."
+
+
+def prometheus_fallback(problem: str) -> str:
+    return f"Planning for this machine only: {problem}."
+
+
+FLEET_COLUMN = "Machine"
+
+
+def fleet_machine(hosts: int, url: str) -> str:
+    return f"{hosts} machine{'s' if hosts != 1 else ''} known to {url}"
+
+
+def no_fleet(url: str) -> str:
+    return f"Prometheus at {url} knows no machine with graphics cards that reported recently"

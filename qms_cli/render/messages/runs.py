@@ -55,3 +55,10 @@ def bias_words(bias: float) -> str:
 def fallback_summary(rate: float, acceptance: float | None) -> str:
     accepted = "" if acceptance is None else f"; when asked, people went ahead {acceptance:.0%} of the time"
     return f"{rate:.0%} of runs used a lower quality than asked{accepted}."
+
+
+def exporter_serving(url: str, interval: str) -> str:
+    return f"Serving metrics on {url} (read again every {interval}); Ctrl-C stops."
+
+
+EXPORTER_STOPPED = "Stopped."

@@ -1,0 +1,140 @@
+"""Prometheus metrics for qms (prometheus-client, its own registry), served over HTTP or written to a file.
+
+Names follow Prometheus conventions (qms_ prefix, _bytes/_seconds, counters _total) and labels join with
+NVIDIA's DCGM exporter (gpu, UUID, modelName, hostname).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from qms_cli.monitor import RATIO_BUCKETS, Snapshot
+
+CARD_LABELS = ("gpu", "UUID", "modelName", "hostname")
+log = logging.getLogger("qms.exporter")
+
+
+class Latest:
+    """The snapshot scrapes read, replaced whole by the refresher (no scrape ever waits for one)."""
+
+    def __init__(self, first: Snapshot) -> None:
+        self.snapshot = first
+        self.errors = 0
+        self.duration = 0.0
+
+    def refresh(self, take: Callable[[], Snapshot]) -> None:
+        started = time.perf_counter()
+        try:
+            self.snapshot = take()
+        except Exception:
+            self.errors += 1
+            log.exception("refresh failed; serving the previous snapshot")
+        self.duration = time.perf_counter() - started
+
+
+class QmsCollector:
+    """Yields the metric families of the latest snapshot."""
+
+    def __init__(self, latest: Latest) -> None:
+        self.latest = latest
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+        from qms_cli import __version__
+
+        s = self.latest.snapshot
+        host = s.hostname
+        info = GaugeMetricFamily("qms_build_info", "qms version (always 1).", labels=["version", "hostname"])
+        info.add_metric([__version__, host], 1)
+        yield info
+        for name, field, text in (("total", "total", "Graphics memory on the card."),
+                                  ("used", "used", "Graphics memory in use."),
+                                  ("free", "free", "Graphics memory free."),
+                                  ("reserved", "reserved", "Graphics memory held by the driver.")):
+            family = GaugeMetricFamily(f"qms_gpu_memory_{name}_bytes", text, labels=list(CARD_LABELS))
+            for c in s.cards:
+                value = getattr(c, field)
+                if value is not None:
+                    family.add_metric([c.gpu, c.uuid, c.model_name, host], value)
+            yield family
+        available = GaugeMetricFamily("qms_gpu_available_bytes", "Free graphics memory less the reserve: what a "
+                                      "task can use.", labels=list(CARD_LABELS))
+        up = GaugeMetricFamily("qms_gpu_up", "1 if the card answers and can take work.", labels=list(CARD_LABELS))
+        for c in s.cards:
+            available.add_metric([c.gpu, c.uuid, c.model_name, host], c.available)
+            up.add_metric([c.gpu, c.uuid, c.model_name, host], 1 if c.up else 0)
+        yield available
+        yield up
+        best = GaugeMetricFamily("qms_available_bytes", "Graphics memory available for work on the best card.",
+                                 labels=["hostname"])
+        best.add_metric([host], s.available)
+        yield best
+        runs_here = GaugeMetricFamily("qms_tier_runs_here", "1 if the tier runs here as asked (no lower tier, not "
+                                      "on the processor).", labels=["tier", "function", "hostname"])
+        seconds = GaugeMetricFamily("qms_tier_predicted_seconds", "Predicted time of one task at the tier here.",
+                                    labels=["tier", "function", "hostname"])
+        for tier, fn, ok, secs in s.tiers:
+            runs_here.add_metric([tier, fn, host], 1 if ok else 0)
+            seconds.add_metric([tier, fn, host], secs)
+        yield runs_here
+        yield seconds
+        runs = CounterMetricFamily("qms_runs", "Runs recorded in the history.",
+                                   labels=["tier", "function", "outcome", "hostname"])
+        for tier, fn, outcome, n in s.runs:
+            runs.add_metric([tier, fn, outcome, host], n)
+        yield runs
+        fallbacks = CounterMetricFamily("qms_fallbacks", "Runs at a lower tier than asked.",
+                                        labels=["requested", "actual", "hostname"])
+        for requested, actual, n in s.fallbacks:
+            fallbacks.add_metric([requested, actual, host], n)
+        yield fallbacks
+        ratio = HistogramMetricFamily("qms_estimate_ratio", "Actual time / estimated time of successful runs.",
+                                      labels=["hostname"])
+        ratio.add_metric([host], [(str(b), n) for b, n in zip(RATIO_BUCKETS, s.ratio_buckets, strict=False)]
+                         + [("+Inf", s.ratio_buckets[-1])], s.ratio_sum)
+        yield ratio
+        refreshed = GaugeMetricFamily("qms_exporter_last_refresh_timestamp_seconds", "When the numbers above were "
+                                      "gathered.", labels=["hostname"])
+        refreshed.add_metric([host], s.taken_at)
+        yield refreshed
+        errors = CounterMetricFamily("qms_exporter_refresh_errors", "Refreshes that failed (the previous numbers "
+                                     "were kept).", labels=["hostname"])
+        errors.add_metric([host], self.latest.errors)
+        yield errors
+
+
+def registry_for(latest: Latest) -> Any:
+    from prometheus_client import CollectorRegistry
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(QmsCollector(latest))
+    return registry
+
+
+def write_textfile(path: str, snapshot: Snapshot) -> None:
+    """One snapshot for node_exporter's textfile collector (written to a temporary file, then renamed)."""
+    from prometheus_client import write_to_textfile
+
+    write_to_textfile(path, registry_for(Latest(snapshot)))
+
+
+def serve(host: str, port: int, interval: float, take: Callable[[], Snapshot],
+          ready: Callable[[str, int], None]) -> None:
+    """Serve /metrics until interrupted, refreshing every `interval` seconds in this thread."""
+    from prometheus_client import start_http_server
+
+    latest = Latest(take())
+    server, thread = start_http_server(port, addr=host, registry=registry_for(latest))
+    ready(host, server.server_port)
+    stop = threading.Event()
+    try:
+        while not stop.wait(interval):
+            latest.refresh(take)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
