@@ -26,13 +26,16 @@ CASES = {
     "qms plan --json": [PY, "-m", "qms_cli", "plan", "--json"],
     # Over a fake NVML with 8 GPUs: includes loading nvidia-ml-py, as on a machine with a driver.
     "qms probe --json (8 GPUs)": [PY, "-m", "tests.fake_nvml", "eight", "probe", "--json"],
+    "qms queue list (empty)": [PY, "-m", "qms_cli", "queue", "list"],
+    "qms queue add": [PY, "-m", "qms_cli", "queue", "add", "Create Image", "--vram-limit", "24GB"],
 }
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     folder = tmp_path_factory.mktemp("bench")
-    env = {**os.environ, "QMS_CACHE_DIR": str(folder / "cache"), "NO_COLOR": "1", "QMS_OUTPUT": "plain"}
+    env = {**os.environ, "QMS_CACHE_DIR": str(folder / "cache"), "QMS_DATA_DIR": str(folder / "data"),
+           "NO_COLOR": "1", "QMS_OUTPUT": "plain"}
     subprocess.run([PY, "-m", "qms_cli", "init", str(folder)], env=env, check=True, capture_output=True)
     return folder, env
 

@@ -1,4 +1,4 @@
-"""The history of real runs: SQLite (WAL), one table, versioned with PRAGMA user_version.
+"""The history of real runs: SQLite (WAL), versioned with PRAGMA user_version; the queue's tables live here too.
 
 Every statement qms runs on the history lives here. A database written by a newer qms, or one that is not a
 qms history at all, is reported and never written to.
@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from qms_cli.errors import DataError
+from qms_cli.queue.tables import SQLITE as QUEUE_TABLES
 
-LATEST = 1
+LATEST = 2
 COLUMNS = ("started_at", "finished_at", "project", "node", "function", "requested", "chosen", "model",
            "resolution", "steps", "frames", "count", "options", "config_key", "device", "fingerprint",
            "model_seconds", "predicted_low", "predicted", "predicted_high", "predicted_peak", "actual_seconds",
@@ -38,6 +39,7 @@ MIGRATIONS = {
     CREATE INDEX runs_learning ON runs (fingerprint, config_key, started_at);
     CREATE INDEX runs_time ON runs (started_at);
     """,
+    2: QUEUE_TABLES,  # qms queue: the same tables as the PostgreSQL queue's
 }
 
 
@@ -74,13 +76,13 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         return db
     except sqlite3.DatabaseError as e:
         db.close()
-        raise DataError(_why(path, e)) from None
+        raise DataError(why(path, e)) from None
     except DataError:
         db.close()
         raise
 
 
-def _why(path: Path, e: sqlite3.Error) -> str:
+def why(path: Path, e: sqlite3.Error) -> str:
     text = str(e)
     if "locked" in text or "busy" in text:
         return f"{path}: the history database is busy (locked by another process for {_timeout():.0f} s)"
@@ -121,7 +123,7 @@ def insert(db: sqlite3.Connection, rows: list[dict[str, Any]]) -> int:
     except sqlite3.Error as e:
         if db.in_transaction:
             db.execute("ROLLBACK")
-        raise DataError(_why(Path(db_path(db)), e)) from None
+        raise DataError(why(Path(db_path(db)), e)) from None
     return len(rows)
 
 
@@ -144,7 +146,7 @@ def rows(db: sqlite3.Connection, *, since: str | None = None, limit: int | None 
     try:
         yield from db.execute(sql, args)
     except sqlite3.Error as e:
-        raise DataError(_why(Path(db_path(db)), e)) from None
+        raise DataError(why(Path(db_path(db)), e)) from None
 
 
 def prune(db: sqlite3.Connection, before: str) -> int:
@@ -156,7 +158,7 @@ def prune(db: sqlite3.Connection, before: str) -> int:
     except sqlite3.Error as e:
         if db.in_transaction:
             db.execute("ROLLBACK")
-        raise DataError(_why(Path(db_path(db)), e)) from None
+        raise DataError(why(Path(db_path(db)), e)) from None
     return int(n)
 
 
@@ -175,5 +177,5 @@ def ratios(db: sqlite3.Connection, fingerprints: list[str], per_key: int = 20) -
         for fp, key, ratio in db.execute(sql, (*fingerprints, per_key)):
             out.setdefault((fp, key), []).append(ratio)
     except sqlite3.Error as e:
-        raise DataError(_why(Path(db_path(db)), e)) from None
+        raise DataError(why(Path(db_path(db)), e)) from None
     return out

@@ -98,6 +98,8 @@ class QmsCollector:
         ratio.add_metric([host], [(str(b), n) for b, n in zip(RATIO_BUCKETS, s.ratio_buckets, strict=False)]
                          + [("+Inf", s.ratio_buckets[-1])], s.ratio_sum)
         yield ratio
+        if s.queue is not None:
+            yield from _queue_families(s.queue, host)
         refreshed = GaugeMetricFamily("qms_exporter_last_refresh_timestamp_seconds", "When the numbers above were "
                                       "gathered.", labels=["hostname"])
         refreshed.add_metric([host], s.taken_at)
@@ -106,6 +108,33 @@ class QmsCollector:
                                      "were kept).", labels=["hostname"])
         errors.add_metric([host], self.latest.errors)
         yield errors
+
+
+def _queue_families(q: Any, host: str) -> Iterator[Any]:
+    from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+
+    from qms_cli.queue.store import WAIT_BUCKETS
+
+    tasks = GaugeMetricFamily("qms_queue_tasks", "Tasks in the queue, waiting or running.",
+                              labels=["state", "tier", "owner", "hostname"])
+    for state, tier, owner, n in q.tasks:
+        tasks.add_metric([state, tier, owner, host], n)
+    yield tasks
+    oldest = GaugeMetricFamily("qms_queue_oldest_wait_seconds", "How long the oldest waiting task has waited.",
+                               labels=["tier", "hostname"])
+    for tier, seconds in q.oldest:
+        oldest.add_metric([tier, host], seconds)
+    yield oldest
+    waits = HistogramMetricFamily("qms_queue_wait_seconds", "Wait from queueing to start of the tasks that started.",
+                                  labels=["tier", "hostname"])
+    for tier, buckets, total in q.waits:
+        waits.add_metric([tier, host], [(str(b), n) for b, n in zip(WAIT_BUCKETS, buckets, strict=False)]
+                         + [("+Inf", buckets[-1])], total)
+    yield waits
+    workers = GaugeMetricFamily("qms_queue_workers", "Workers taking tasks (heartbeat within the lease).",
+                                labels=["hostname"])
+    workers.add_metric([host], q.workers)
+    yield workers
 
 
 def registry_for(latest: Latest) -> Any:

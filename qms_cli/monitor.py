@@ -35,11 +35,13 @@ class Snapshot(NamedTuple):
     fallbacks: tuple[tuple[str, str, int], ...]  # (requested, actual, count)
     ratio_buckets: tuple[int, ...]  # cumulative counts per RATIO_BUCKETS, then +Inf
     ratio_sum: float
+    queue: Any = None  # queue.store.Stats, when there is a queue
 
 
 def take(*, hostname: str | None = None, profiles: str | None = None, hardware: str | None = None,
-         vram_limit: str | None = None, reserve: str | None = None, db: str | None = None) -> Snapshot:
-    """Probe, route every tier and function here, and count the history."""
+         vram_limit: str | None = None, reserve: str | None = None, db: str | None = None,
+         queue: str | None = None) -> Snapshot:
+    """Probe, route every tier and function here, and count the history and the queue."""
     from qms_cli.planning import QualityManager
 
     qm = QualityManager.from_project(None, profiles=profiles, vram_limit=vram_limit, reserve=reserve,
@@ -55,7 +57,27 @@ def take(*, hostname: str | None = None, profiles: str | None = None, hardware: 
             tiers.append((tier.id, fn, runs_here, route.chosen.prediction.seconds))
     runs, fallbacks, buckets, total = _history(db)
     return Snapshot(hostname or socket.gethostname(), time.time(), cards, res.available_vram, tuple(tiers), runs,
-                    fallbacks, buckets, total)
+                    fallbacks, buckets, total, _queue(queue, db))
+
+
+def _queue(url: str | None, db: str | None) -> Any:
+    """The queue's numbers: the shared queue (--queue, $QMS_QUEUE_URL), else this machine's, if it has one."""
+    import os
+    from pathlib import Path
+
+    from qms_cli.paths import history_file
+
+    url = url or os.environ.get("QMS_QUEUE_URL") or None
+    path = Path(db) if db else history_file()
+    if url is None and not path.exists():
+        return None
+    from qms_cli.queue.store import open_store
+
+    store = open_store(url, path)
+    try:
+        return store.stats()
+    finally:
+        store.close()
 
 
 def _history(db: str | None) -> tuple[Any, Any, tuple[int, ...], float]:

@@ -48,8 +48,10 @@ def environment(plan: Plan, plan_file: Path, base: dict[str, str]) -> dict[str, 
             "QMS_COUNT": str(plan.task.count), "QMS_OPTIONS": " ".join(c.options), "QMS_DEVICE": device}
 
 
-def execute(argv: list[str], env: dict[str, str], gpu_index: int | None) -> RunResult:
-    """Run the command to its end (or until Ctrl-C), sampling the graphics memory it adds."""
+def execute(argv: list[str], env: dict[str, str], gpu_index: int | None,
+            stop: threading.Event | None = None) -> RunResult:
+    """Run the command to its end (or until Ctrl-C, or until `stop` is set), sampling the graphics memory it
+    adds. A stopped or interrupted run is "cancelled"."""
     from qms_cli.hardware.nvml import MemorySampler
 
     started, t0 = now(), time.perf_counter()
@@ -67,8 +69,10 @@ def execute(argv: list[str], env: dict[str, str], gpu_index: int | None) -> RunR
     cancelled = False
     with sampler if gpu_index is not None else _Nothing():
         try:
-            code = proc.wait()
+            code = _wait(proc, stop)
         except KeyboardInterrupt:
+            code = None
+        if code is None:
             cancelled = True
             code = _stop(proc)
     tee.join(timeout=5)
@@ -81,6 +85,18 @@ def execute(argv: list[str], env: dict[str, str], gpu_index: int | None) -> RunR
         outcome = "oom" if oom.is_set() else "failed"
     return RunResult(130 if cancelled else code, seconds, sampler.peak if gpu_index is not None else None, outcome,
                      started, now())
+
+
+def _wait(proc: subprocess.Popen[bytes], stop: threading.Event | None) -> int | None:
+    """The command's exit code, or None if `stop` was set first."""
+    if stop is None:
+        return proc.wait()
+    while not stop.is_set():
+        try:
+            return proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            continue
+    return None
 
 
 def _tee(stream: Any, oom: threading.Event) -> None:
@@ -120,10 +136,7 @@ def row(plan: Plan, result: RunResult | None, *, project: str | None, fingerprin
     """A history row for a planned task and what happened (None: it was not run)."""
     r = plan.route.chosen
     c, p = r.config, r.prediction
-    from qms_cli.ladder import Candidate
-    from qms_cli.learning import config_key
-
-    key = config_key(Candidate(r.tier, plan.route.function, c, r.on_cpu))
+    key = plan_config_key(plan)
     return {
         "started_at": result.started_at if result else now(), "finished_at": result.finished_at if result else None,
         "project": project, "node": plan.task.node, "function": plan.route.function,
@@ -136,6 +149,15 @@ def row(plan: Plan, result: RunResult | None, *, project: str | None, fingerprin
         "outcome": result.outcome if result else "cancelled", "exit_code": result.exit_code if result else None,
         "fallback": int(plan.fallback), "proceeded": None if proceeded is None else int(proceeded), "source": source,
     }
+
+
+def plan_config_key(plan: Plan) -> str:
+    """The identity of the configuration a plan chose (as the history keys it)."""
+    from qms_cli.ladder import Candidate
+    from qms_cli.learning import config_key
+
+    r = plan.route.chosen
+    return config_key(Candidate(r.tier, plan.route.function, r.config, r.on_cpu))
 
 
 def plan_file(document: str) -> Path:

@@ -72,3 +72,30 @@ def parse_time_range(text: str) -> tuple[float, float]:
         raise UsageError(f"{text!r} {_RANGE_HINT}")
     scale = _unit_seconds(m.group(3), text, _RANGE_HINT)
     return float(m.group(1)) * scale, float(m.group(2)) * scale
+
+
+def parse_shares(text: str, option: str, names: tuple[str, ...], *, fractions: bool) -> dict[str, float]:
+    """{"low": 50.0, ...} from "low=50,standard=35,high=15". fractions: each a share of the cards, 0-1 or "75%"
+    ("none" for no entries); otherwise weights, at least one above 0."""
+    accepted = (f"NAME=SHARE pairs separated by commas, NAME one of {', '.join(names)}, SHARE from 0 to 1 or a "
+                "percentage (or \"none\")" if fractions else
+                f"NAME=WEIGHT pairs separated by commas, NAME one of {', '.join(names)}, "
+                "e.g. low=50,standard=35,high=15")
+    if fractions and text.strip().lower() == "none":
+        return {}
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        name, value = name.strip().lower(), value.strip()
+        if not sep or name not in names or name in out:
+            raise UsageError(f"{option} {text!r}: {part.strip()!r} is not understood; give {accepted}")
+        try:
+            number = float(value[:-1]) / 100 if fractions and value.endswith("%") else float(value)
+        except ValueError:
+            raise UsageError(f"{option} {text!r}: {value!r} is not a number; give {accepted}") from None
+        if number < 0 or number != number or (fractions and number > 1) or number == float("inf"):
+            raise UsageError(f"{option} {text!r}: {value!r} is out of range; give {accepted}")
+        out[name] = number
+    if not fractions and not any(out.values()):
+        raise UsageError(f"{option} {text!r}: at least one weight must be more than 0")
+    return out

@@ -109,7 +109,8 @@ def test_dashboard_and_alerts() -> None:
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     assert len(dashboard["panels"]) >= 5 and all("qms_" in e for e in exprs)
     alerts = run_qms("exporter", "--print-alerts").out
-    names = {"QmsGraphicsMemoryNearlyExhausted", "QmsFallbackRateHigh", "QmsEstimatesDrifting"}
+    names = {"QmsGraphicsMemoryNearlyExhausted", "QmsFallbackRateHigh", "QmsEstimatesDrifting", "QmsQueueWaitLong",
+             "QmsQueueNoWorkers"}
     assert all(n in alerts for n in names)
     promtool = shutil.which("promtool")
     if promtool is None:
@@ -119,7 +120,7 @@ def test_dashboard_and_alerts() -> None:
     check = subprocess.run([promtool, "check", "rules", "/dev/stdin"], input=str(rules), capture_output=True,
                            text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "SUCCESS: 4 rules found" in check.stdout
+    assert "SUCCESS: 6 rules found" in check.stdout
 
 
 def test_bad_options() -> None:

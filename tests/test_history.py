@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from qms_cli import history
 from tests.conftest import run_qms, validate_output
 
 CHILD = """
@@ -75,7 +76,7 @@ def test_run_hands_over_the_plan_streams_output_and_records(child: Path, db: Pat
     assert row["fingerprint"].startswith("cpu-") and row["config_key"].startswith("flux-schnell|768|4")
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == history.LATEST
 
 
 @pytest.mark.parametrize(("mode", "code", "outcome", "line"), [

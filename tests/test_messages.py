@@ -17,9 +17,13 @@ SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "function": ["Create Video"], "n": [12 * 2**30, None],
     "job": [{"kind": "runner", "tier": "high", "function": "Create Image"}, {"kind": "decode", "side": 64},
             {"kind": "step", "tokens": 1024}],
+    "position": [3, 0, None, 1, 22], "start": [(240.0, 360.0), (0.0, 0.4)], "finish": [(300.0, 900.0), (5.0, 5.0)],
+    "state": ["done", "failed", "cancelled"], "goal": ["tier_wait_spread", "solo_wait", "max_wait", "throughput"],
+    "number": [1, 2, 3, 11, 23], "owner": ["ana"], "card": ["RTX 4090"],
 }
 BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False],
-                                  "float": [45.0, 600.0, 9000.0], "float | None": [0.5, None]}
+                                  "float": [45.0, 600.0, 9000.0], "float | None": [0.5, None],
+                                  "str | None": ["the runner exited with code 2", None]}
 
 
 def renderings() -> list[str]:

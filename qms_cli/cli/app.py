@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "stats": "qms_cli.cli.history_cmd:stats",
     "history": "qms_cli.cli.history_cmd:app",
     "exporter": "qms_cli.cli.exporter_cmd:exporter",
+    "queue": "qms_cli.cli.queue_cmd:app",
 }
 _GLOBAL_WITH_VALUE = ("--profiles",)
 

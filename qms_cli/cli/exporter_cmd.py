@@ -24,6 +24,7 @@ def exporter(
     reserve: ReserveOpt = None,
     hardware: HardwareOpt = None,
     db: DbOpt = None,
+    queue: Annotated[str | None, typer.Option("--queue", metavar="URL", help="The shared queue to report on (postgresql://...). Default: $QMS_QUEUE_URL, else this machine's.")] = None,  # noqa: E501
 ) -> None:
     """Serve Prometheus metrics of the cards, tiers and runs here.
 
@@ -32,4 +33,4 @@ def exporter(
     from qms_cli.cli.exporter_flow import run_exporter
 
     run_exporter(settings(ctx), host, port, interval, textfile, hostname, print_dashboard, print_alerts, vram_limit,
-                 reserve, hardware, db)
+                 reserve, hardware, db, queue)

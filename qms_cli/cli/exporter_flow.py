@@ -14,7 +14,7 @@ from qms_cli.errors import UsageError
 
 def run_exporter(settings: Settings, host: str, port: int, interval: str, textfile: str | None,
                  hostname: str | None, print_dashboard: bool, print_alerts: bool, vram_limit: str | None,
-                 reserve: str | None, hardware: str | None, db: Path | None) -> None:
+                 reserve: str | None, hardware: str | None, db: Path | None, queue: str | None = None) -> None:
     from functools import partial
 
     from qms_cli import monitor
@@ -32,7 +32,7 @@ def run_exporter(settings: Settings, host: str, port: int, interval: str, textfi
     if every <= 0 or not 0 <= port < 65536:
         raise UsageError("--interval must be more than 0 and --port between 0 (any free port) and 65535")
     take = partial(monitor.take, hostname=hostname, profiles=settings.profiles, hardware=hardware,
-                   vram_limit=vram_limit, reserve=reserve, db=str(db) if db else None)
+                   vram_limit=vram_limit, reserve=reserve, db=str(db) if db else None, queue=queue)
     if textfile is not None:
         from qms_cli.metrics import write_textfile
 

@@ -1,10 +1,11 @@
 """Every sentence qms says to people, in one place: plain words, no model names, flags or jargon.
 
-The catalogue is split by subject (core: tiers, projects, probe, plans; bench; runs and history) and read as
+The catalogue is split by subject (core: tiers, projects, probe, plans; bench; runs and history; queue) and read as
 one module: `from qms_cli.render import messages as m`. tests/test_messages.py renders each of these for every
 tier and function and checks them with jargon.py.
 """
 
 from qms_cli.render.messages.bench import *  # noqa: F403
 from qms_cli.render.messages.core import *  # noqa: F403
+from qms_cli.render.messages.queue import *  # noqa: F403
 from qms_cli.render.messages.runs import *  # noqa: F403

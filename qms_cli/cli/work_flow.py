@@ -1,0 +1,80 @@
+"""What `qms queue work` does: serve one card until stopped."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from qms_cli.cli.common import Settings
+from qms_cli.cli.queue_flow import Where
+from qms_cli.errors import UsageError
+
+
+def work(settings: Settings, where: Where, runner: str | None, gpu: int | None, once: bool, poll: float,
+         as_json: bool) -> int:
+    from qms_cli.queue.service import view
+    from qms_cli.queue.worker import Worker, runner_argv, say
+    from qms_cli.render import messages as m
+    from qms_cli.render.output import emit_lines
+
+    argv = runner_argv(runner)
+    card = _card(settings, where, gpu)
+    interrupted = False
+    with _sigterm_as_interrupt(), where.store() as store:
+        worker = Worker(store, where.open, card, argv, say, where.history_db())
+        say(m.worker_started(worker.info.card, store.where))
+        for ended in worker.serve(once, poll):
+            if as_json and ended.task is not None:
+                import json
+
+                emit_lines(json.dumps(view(ended.task, None, time.time()), ensure_ascii=False))
+                sys.stdout.flush()
+            interrupted = interrupted or ended.interrupted
+    return 130 if interrupted else 0
+
+
+def _card(settings: Settings, where: Where, gpu: int | None) -> Any:
+    """The card this worker serves: --gpu INDEX, else the one with the most memory."""
+    from qms_cli.hardware import probe
+    from qms_cli.planning import QualityManager
+    from qms_cli.queue.worker import Card
+
+    qm = QualityManager.from_project(None, profiles=settings.profiles, vram_limit=where.vram_limit,
+                                     reserve=where.reserve, hardware=where.hardware, db=where.db)
+    res = qm.resources
+    usable = [g for g in res.gpus if g.usable]
+    chosen = next((g for g in usable if g.index == gpu), None) if gpu is not None else res.best_gpu
+    if chosen is None:
+        if gpu is not None:
+            known = ", ".join(str(g.index) for g in usable) or "none"
+            raise UsageError(f"--gpu {gpu}: there is no such card here (cards qms can use: {known})")
+        raise UsageError("this machine has no graphics card qms can use; a worker needs one (or simulate one "
+                         "with --vram-limit 24GB)")
+    index = chosen.index
+    alone = res._replace(gpus=(chosen,))
+    card_qm = QualityManager(qm.catalog, alone, qm.catalog.throughput, None, qm.router.calibrations,
+                             qm.router.history)
+
+    def refresh() -> Any:
+        now = probe(where.vram_limit, where.reserve, where.hardware, qm.catalog)
+        return now._replace(gpus=tuple(g for g in now.gpus if g.index == index) or (chosen,))
+
+    return Card(card_qm, refresh)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a service manager stopping the worker) is handled like Ctrl-C: the task goes back."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous: Callable[..., Any] | int | None = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

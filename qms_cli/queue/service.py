@@ -1,0 +1,158 @@
+"""The queue for people and programs: plan a task into it, and say where each task stands and when it should
+start and finish.
+
+A task is planned on an idle card: the largest card a live worker serves, else this machine's. If it would
+need a lower quality or the processor even there, it is refused unless fallback was allowed: it could never
+start. Start and finish times come from playing the queue forward under the policy three times, with every
+run at the low end, the middle and the high end of its estimate; tasks added later (a newcomer may go first
+under the fair policy) and runs that overrun their estimate move them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from qms_cli.errors import Declined, UsageError
+from qms_cli.queue.engine import Busy, play
+from qms_cli.queue.model import NewTask, QueuedTask, WorkerInfo
+from qms_cli.queue.policy import PRIORITIES, Policy
+from qms_cli.queue.store import Snapshot
+
+
+class Spec(NamedTuple):
+    """What `qms queue add` was asked."""
+
+    function: str
+    quality: str | None
+    priority: str
+    owner: str
+    node: str | None = None
+    count: int = 1  # type: ignore[assignment]  # shadows tuple.count
+    frames: int | None = None
+    seconds: float | None = None
+    allow_fallback: bool = False
+
+
+class Estimate(NamedTuple):
+    """Where a task stands: its place in line (0: running; None: no card serving the queue can take it) and
+    seconds from now to its start and finish."""
+
+    position: int | None
+    start: tuple[float, float]
+    finish: tuple[float, float]
+
+
+def owner() -> str:
+    """The login name (the default owner)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "someone"
+
+
+def idle_resources(qm: Any, workers: list[WorkerInfo]) -> Any:
+    """The card a task is planned on: the largest a live worker serves (idle), else this machine's, idle."""
+    from qms_cli.hardware.resources import Gpu
+
+    res = qm.resources
+    if workers:
+        w = max(workers, key=lambda w: (w.capacity, w.id))
+        card = Gpu(index=w.gpu or 0, name=w.card, total=w.capacity, used=0, free=w.capacity)
+        return res._replace(gpus=(card,), reserve=0, source="queue")
+    return res._replace(gpus=tuple(replace(g, free=g.total, used=0) for g in res.gpus if g.usable))
+
+
+def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, Any]:
+    """The task as the queue stores it, and its plan; Declined if it could never start as asked."""
+    from qms_cli.planning import QualityManager
+    from qms_cli.render import messages as m
+    from qms_cli.running import plan_config_key
+
+    if spec.priority not in PRIORITIES:
+        raise UsageError(f"--priority {spec.priority!r} is not a priority; choose one of: {', '.join(PRIORITIES)}")
+    if not spec.owner.strip():
+        raise UsageError("--owner must not be empty")
+    idle = QualityManager(qm.catalog, idle_resources(qm, workers), qm.catalog.throughput, qm.project,
+                          qm.router.calibrations, qm.router.history)
+    plan = idle.plan(spec.function, spec.quality, spec.node, spec.count, spec.frames, spec.seconds)
+    r = plan.route.chosen
+    if (plan.fallback or r.on_cpu) and not spec.allow_fallback:
+        raise Declined(m.never_fits(plan.route.function, plan.route.requested.name, r.tier.name, r.on_cpu,
+                                    bool(workers)))
+    p = r.prediction
+    project = str(qm.project.path) if qm.project else None
+    new = NewTask(spec.owner.strip(), plan.route.function, plan.route.requested.id, PRIORITIES[spec.priority],
+                  spec.node, spec.count, plan.frames, project, spec.allow_fallback, r.tier.id,
+                  plan_config_key(plan), int(p.peak), float(p.seconds), float(p.low), float(p.high))
+    return new, plan
+
+
+def cards(snap: Snapshot, local: list[int]) -> list[int]:
+    """What each card serving the queue can give a task: the live workers', else this machine's."""
+    return [w.capacity for w in snap.workers] or local
+
+
+def project(snap: Snapshot, policy: Policy, capacities: list[int]) -> dict[int, Estimate]:
+    """Each active task's place in line and start and finish ranges, if the queue stays as it is."""
+    if not capacities:
+        return {}
+    card_of = {w.task: i for i, w in enumerate(snap.workers) if w.task is not None}
+    free_cards = [i for i in range(len(capacities)) if i not in card_of.values()]
+    runs: list[dict[int, float]] = []
+    starts: list[dict[int, float]] = []
+    order: list[int] = []
+    for pick in ("predicted_low", "predicted", "predicted_high"):
+        busy = []
+        spare = list(free_cards)
+        for t in snap.running:
+            card = card_of.get(t.id)
+            if card is None and spare:
+                card = spare.pop(0)
+            if card is None:
+                continue
+            left = max(0.0, (t.started_at or snap.now) + getattr(t, pick) - snap.now)
+            overdue = (t.started_at or 0) - t.queued_at >= policy.max_wait
+            busy.append(Busy(card, t.owner, t.tier, snap.now + left, overdue))
+        tasks = [(t.waiting(), float(getattr(t, pick))) for t in snap.waiting]
+        outcomes = play(tasks, capacities, policy, now=snap.now, busy=busy, last_start=snap.last_start)
+        starts.append({o.task.id: o.start - snap.now for o in outcomes})
+        runs.append({o.task.id: o.run for o in outcomes})
+        if pick == "predicted":
+            order = [o.task.id for o in sorted(outcomes, key=lambda o: (o.start, o.task.queued_at))]
+    out = {t.id: Estimate(None, (math.inf, math.inf), (math.inf, math.inf)) for t in snap.waiting}
+    for position, task_id in enumerate(order, start=1):
+        known = [s[task_id] for s in starts if task_id in s]
+        lo, hi = min(known), max(known)
+        out[task_id] = Estimate(position, (lo, hi), (lo + runs[0].get(task_id, 0.0), hi + runs[2].get(task_id, 0.0)))
+    for t in snap.running:
+        elapsed = snap.now - (t.started_at or snap.now)
+        out[t.id] = Estimate(0, (-elapsed, -elapsed), (max(0.0, t.predicted_low - elapsed),
+                                                         max(0.0, t.predicted_high - elapsed)))
+    return out
+
+
+def view(t: QueuedTask, estimate: Estimate | None, now: float) -> dict[str, Any]:
+    """A task as --json gives it (schemas/queue-task.schema.json)."""
+    from datetime import datetime, timezone
+
+    def iso(ts: float | None) -> str | None:
+        return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+
+    d = t._asdict()
+    for k in ("queued_at", "claimed_at", "heartbeat", "started_at", "finished_at"):
+        d[k] = iso(d[k])
+    d["priority"] = {v: k for k, v in PRIORITIES.items()}[t.priority]
+    d["need_bytes"] = d.pop("need")
+    d["predicted_seconds"] = [t.predicted_low, t.predicted, t.predicted_high]
+    for k in ("predicted", "predicted_low", "predicted_high"):
+        d.pop(k)
+    known = estimate is not None and estimate.position is not None and t.state in ("queued", "running")
+    d["position"] = estimate.position if known and estimate else None
+    d["starts_in_seconds"] = list(estimate.start) if known and estimate and estimate.position else None
+    d["finishes_in_seconds"] = list(estimate.finish) if known and estimate else None
+    d["as_of"] = iso(now)
+    return d

@@ -1,0 +1,288 @@
+"""Where the queue lives: one interface, two databases. Every statement the queue runs is here (SQLite) or in
+postgres.py (what differs there: the clock, row locks, connecting).
+
+Claims are atomic: SQLite takes the database's write lock for the whole claim (BEGIN IMMEDIATE); PostgreSQL
+locks the one row it takes (FOR UPDATE SKIP LOCKED), so workers on many hosts never take the same task.
+A worker heartbeats its task every HEARTBEAT seconds; a task whose heartbeat is older than LEASE goes back to
+the queue (or fails, after ATTEMPTS tries), whoever looks next.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from qms_cli.errors import DataError
+from qms_cli.queue.model import ATTEMPTS, COLUMNS, LEASE, NEW_COLUMNS, WORKER_COLUMNS, NewTask, QueuedTask, WorkerInfo
+
+_TASK = ", ".join(COLUMNS)
+_FINISHED = ("done", "failed", "cancelled")
+
+
+WAIT_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200)  # seconds, for the exporter's wait histogram
+
+
+class Stats(NamedTuple):
+    """The queue in numbers, for the exporter."""
+
+    tasks: list[tuple[str, str, str, int]]  # (state, tier, owner, count) of waiting and running tasks
+    oldest: list[tuple[str, float]]  # (tier, seconds the oldest waiting task has waited)
+    waits: list[tuple[str, tuple[int, ...], float]]  # (tier, cumulative counts per WAIT_BUCKETS then +Inf, sum)
+    workers: int
+
+
+class Snapshot(NamedTuple):
+    """The active queue at one moment: waiting and running tasks, owners' latest starts, live workers."""
+
+    now: float
+    waiting: list[QueuedTask]
+    running: list[QueuedTask]
+    last_start: dict[str, float]
+    workers: list[WorkerInfo]
+
+
+def task(row: Sequence[Any]) -> QueuedTask:
+    t = QueuedTask(*row)
+    return t._replace(allow_fallback=bool(t.allow_fallback), cancel_requested=bool(t.cancel_requested))
+
+
+Pick = Callable[[Snapshot], Iterable[tuple[QueuedTask, str]]]
+
+
+class Tx:
+    """One transaction: statements written with `?` placeholders."""
+
+    def __init__(self, cursor: Any, mark: str) -> None:
+        self.cursor, self.mark = cursor, mark
+
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.cursor.execute(sql.replace("?", self.mark), tuple(args))
+        return list(self.cursor.fetchall())
+
+    def run(self, sql: str, args: Sequence[Any] = ()) -> int:
+        self.cursor.execute(sql.replace("?", self.mark), tuple(args))
+        return int(self.cursor.rowcount)
+
+
+class Store:
+    """The queue's operations, on whichever database the subclass opens."""
+
+    where: str  # the database, for messages
+
+    @contextmanager
+    def tx(self) -> Iterator[Tx]:
+        raise NotImplementedError
+
+    def now(self, tx: Tx) -> float:
+        return time.time()
+
+    def take(self, tx: Tx, task_id: int) -> bool:
+        """Hold task_id for this transaction if it is still queued."""
+        return bool(tx.rows("SELECT 1 FROM queue_tasks WHERE id = ? AND state = 'queued'", (task_id,)))
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def add(self, new: NewTask) -> QueuedTask:
+        marks = ", ".join("?" for _ in NEW_COLUMNS)
+        with self.tx() as tx:
+            (row,) = tx.rows(f"INSERT INTO queue_tasks (queued_at, {', '.join(NEW_COLUMNS)}, state) "
+                             f"VALUES (?, {marks}, 'queued') RETURNING {_TASK}",
+                             (self.now(tx), *new[:8], int(new.allow_fallback), *new[9:]))
+        return task(row)
+
+    def get(self, task_id: int) -> QueuedTask | None:
+        with self.tx() as tx:
+            rows = tx.rows(f"SELECT {_TASK} FROM queue_tasks WHERE id = ?", (task_id,))
+        return task(rows[0]) if rows else None
+
+    def snapshot(self) -> Snapshot:
+        """The active queue (returning stalled claims to it first)."""
+        with self.tx() as tx:
+            return self._snapshot(tx, self.now(tx))
+
+    def _snapshot(self, tx: Tx, now: float) -> Snapshot:
+        self._reclaim(tx, now)
+        active = [task(r) for r in tx.rows(
+            f"SELECT {_TASK} FROM queue_tasks WHERE state IN ('queued', 'running') ORDER BY id")]
+        owners = sorted({t.owner for t in active})
+        last: dict[str, float] = {}
+        if owners:
+            marks = ", ".join("?" for _ in owners)
+            last = {o: s for o, s in tx.rows(f"SELECT owner, max(started_at) FROM queue_tasks WHERE owner IN "
+                                             f"({marks}) AND started_at IS NOT NULL GROUP BY owner", owners)}
+        workers = [WorkerInfo(*r) for r in tx.rows(
+            f"SELECT {', '.join(WORKER_COLUMNS)} FROM queue_workers WHERE heartbeat >= ? ORDER BY id", (now - LEASE,))]
+        return Snapshot(now, [t for t in active if t.state == "queued"], [t for t in active if t.state == "running"],
+                        last, workers)
+
+    def _reclaim(self, tx: Tx, now: float) -> None:
+        """Claims that stopped heartbeating: back to the queue, or failed after ATTEMPTS tries."""
+        stale = self.stale(tx, now - LEASE)
+        for task_id, attempts in stale:
+            if attempts + 1 >= ATTEMPTS:
+                tx.run("UPDATE queue_tasks SET state = 'failed', outcome = 'lost', finished_at = ?, attempts = ?, "
+                       "reason = ? WHERE id = ?", (now, attempts + 1, f"its worker stopped {attempts + 1} times",
+                                                   task_id))
+            else:
+                tx.run("UPDATE queue_tasks SET state = 'queued', worker = NULL, host = NULL, gpu = NULL, "
+                       "claimed_at = NULL, heartbeat = NULL, started_at = NULL, ran_tier = NULL, attempts = ? "
+                       "WHERE id = ?", (attempts + 1, task_id))
+
+    def stale(self, tx: Tx, before: float) -> list[tuple[int, int]]:
+        return [(int(i), int(a)) for i, a in tx.rows(
+            "SELECT id, attempts FROM queue_tasks WHERE state = 'running' AND heartbeat < ?", (before,))]
+
+    def claim(self, worker: WorkerInfo, pick: Pick) -> QueuedTask | None:
+        """Take the first task `pick` offers (in its order, with the tier it will run at) that is still queued."""
+        with self.tx() as tx:
+            now = self.now(tx)
+            snap = self._snapshot(tx, now)
+            for t, ran_tier in pick(snap):
+                if self.take(tx, t.id):
+                    (row,) = tx.rows(
+                        f"UPDATE queue_tasks SET state = 'running', worker = ?, host = ?, gpu = ?, claimed_at = ?, "
+                        f"heartbeat = ?, started_at = ?, ran_tier = ? WHERE id = ? RETURNING {_TASK}",
+                        (worker.id, worker.host, worker.gpu, now, now, now, ran_tier, t.id))
+                    return task(row)
+        return None
+
+    def heartbeat(self, task_id: int, worker_id: str) -> str:
+        """'ok', 'cancel' (someone cancelled it: stop the run) or 'lost' (the claim was given away)."""
+        with self.tx() as tx:
+            rows = tx.rows("UPDATE queue_tasks SET heartbeat = ? WHERE id = ? AND worker = ? AND state = 'running' "
+                           "RETURNING cancel_requested", (self.now(tx), task_id, worker_id))
+        return "lost" if not rows else "cancel" if rows[0][0] else "ok"
+
+    def finish(self, task_id: int, worker_id: str, outcome: str, reason: str | None, exit_code: int | None,
+               seconds: float | None) -> bool:
+        """Record the end of a claimed run; False if the claim had been given away meanwhile."""
+        state = {"ok": "done", "cancelled": "cancelled"}.get(outcome, "failed")
+        with self.tx() as tx:
+            return tx.run("UPDATE queue_tasks SET state = ?, outcome = ?, reason = ?, exit_code = ?, "
+                          "actual_seconds = ?, finished_at = ? WHERE id = ? AND worker = ? AND state = 'running'",
+                          (state, outcome, reason, exit_code, seconds, self.now(tx), task_id, worker_id)) == 1
+
+    def release(self, task_id: int, worker_id: str) -> bool:
+        """The worker stopped before the run ended: the task goes back to the queue as it was."""
+        with self.tx() as tx:
+            return tx.run("UPDATE queue_tasks SET state = 'queued', worker = NULL, host = NULL, gpu = NULL, "
+                          "claimed_at = NULL, heartbeat = NULL, started_at = NULL, ran_tier = NULL "
+                          "WHERE id = ? AND worker = ? AND state = 'running'", (task_id, worker_id)) == 1
+
+    def cancel(self, task_id: int) -> QueuedTask | None:
+        """A waiting task is cancelled at once; a running one is asked to stop (its worker ends it)."""
+        with self.tx() as tx:
+            now = self.now(tx)
+            tx.run("UPDATE queue_tasks SET state = 'cancelled', outcome = 'cancelled', finished_at = ?, "
+                   "reason = 'cancelled before it started' WHERE id = ? AND state = 'queued'", (now, task_id))
+            tx.run("UPDATE queue_tasks SET cancel_requested = 1 WHERE id = ? AND state = 'running'", (task_id,))
+            rows = tx.rows(f"SELECT {_TASK} FROM queue_tasks WHERE id = ?", (task_id,))
+        return task(rows[0]) if rows else None
+
+    def beat(self, worker: WorkerInfo) -> None:
+        """Say the worker is alive (and which task it runs): insert or update its row."""
+        with self.tx() as tx:
+            now = self.now(tx)
+            if not tx.run("UPDATE queue_workers SET heartbeat = ?, task = ?, capacity = ? WHERE id = ?",
+                          (now, worker.task, worker.capacity, worker.id)):
+                tx.run(f"INSERT INTO queue_workers ({', '.join(WORKER_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (*worker[:5], now, now, worker.task))
+
+    def leave(self, worker_id: str) -> None:
+        with self.tx() as tx:
+            tx.run("DELETE FROM queue_workers WHERE id = ?", (worker_id,))
+
+    def settings(self) -> dict[str, str]:
+        """The queue's policy settings (qms queue policy), name -> JSON text."""
+        with self.tx() as tx:
+            return {n: v for n, v in tx.rows("SELECT name, value FROM queue_settings")}
+
+    def configure(self, values: dict[str, str]) -> None:
+        with self.tx() as tx:
+            for name, value in values.items():
+                if not tx.run("UPDATE queue_settings SET value = ? WHERE name = ?", (value, name)):
+                    tx.run("INSERT INTO queue_settings (name, value) VALUES (?, ?)", (name, value))
+
+    def stats(self) -> Stats:
+        cases = " ".join(f"WHEN started_at - queued_at <= {b} THEN {i}" for i, b in enumerate(WAIT_BUCKETS))
+        with self.tx() as tx:
+            now = self.now(tx)
+            tasks = [(st, t, o, int(n)) for st, t, o, n in tx.rows(
+                "SELECT state, tier, owner, count(*) FROM queue_tasks WHERE state IN ('queued', 'running') "
+                "GROUP BY state, tier, owner ORDER BY state, tier, owner")]
+            oldest = [(t, now - float(q)) for t, q in tx.rows(
+                "SELECT tier, min(queued_at) FROM queue_tasks WHERE state = 'queued' GROUP BY tier ORDER BY tier")]
+            counts: dict[str, dict[int, int]] = {}
+            sums: dict[str, float] = {}
+            for t, bucket, n, total in tx.rows(
+                    f"SELECT tier, CASE {cases} ELSE {len(WAIT_BUCKETS)} END AS bucket, count(*), "
+                    "sum(started_at - queued_at) FROM queue_tasks WHERE started_at IS NOT NULL GROUP BY tier, bucket"):
+                counts.setdefault(t, {})[int(bucket)] = int(n)
+                sums[t] = sums.get(t, 0.0) + float(total)
+            (workers,) = tx.rows("SELECT count(*) FROM queue_workers WHERE heartbeat >= ?", (now - LEASE,))[0]
+        waits = []
+        for t in sorted(counts):
+            cumulative, running = [], 0
+            for i in range(len(WAIT_BUCKETS) + 1):
+                running += counts[t].get(i, 0)
+                cumulative.append(running)
+            waits.append((t, tuple(cumulative), sums[t]))
+        return Stats(tasks, oldest, waits, int(workers))
+
+    def recent(self, limit: int) -> list[QueuedTask]:
+        """The latest finished tasks, newest first."""
+        with self.tx() as tx:
+            return [task(r) for r in tx.rows(f"SELECT {_TASK} FROM queue_tasks WHERE state IN {_FINISHED!r} "
+                                             "ORDER BY finished_at DESC, id DESC LIMIT ?", (limit,))]
+
+
+class SQLiteStore(Store):
+    """The queue in the history database (one machine)."""
+
+    def __init__(self, path: Path) -> None:
+        from qms_cli import history
+
+        self.where = str(path)
+        self.db = history.connect(path)
+
+    @contextmanager
+    def tx(self) -> Iterator[Tx]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(self.db.cursor(), "?")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.Error as e:
+            from qms_cli.history import why
+
+            raise DataError(why(Path(self.where), e)) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_store(queue: str | None, db: Path | None) -> Store:
+    """The queue: --queue / $QMS_QUEUE_URL (postgresql://...), else the history database (--db, $QMS_DB)."""
+    import os
+
+    url = queue or os.environ.get("QMS_QUEUE_URL") or None
+    if url and url.startswith(("postgresql://", "postgres://")):
+        from qms_cli.queue.postgres import PostgresStore
+
+        return PostgresStore(url)
+    if url:
+        from qms_cli.errors import UsageError
+
+        raise UsageError(f"--queue {url!r}: give a postgresql://user@host/database address (or leave it out to "
+                         "use this machine's database)")
+    from qms_cli import history
+
+    return SQLiteStore(db or history.default_path())

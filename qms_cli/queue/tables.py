@@ -1,0 +1,34 @@
+"""The queue's tables, for both databases (SQLite: part of the history's schema; PostgreSQL: created on connect)."""
+
+from __future__ import annotations
+
+
+def ddl(*, key: str, real: str, big: str) -> str:
+    """CREATE statements; key/real/big are the dialect's auto-increment key, float and 64-bit integer types."""
+    return f"""
+    CREATE TABLE IF NOT EXISTS queue_tasks (
+        id {key},
+        queued_at {real} NOT NULL,
+        owner TEXT NOT NULL, function TEXT NOT NULL, requested TEXT NOT NULL,
+        priority INTEGER NOT NULL, node TEXT, count INTEGER NOT NULL, frames INTEGER, project TEXT,
+        allow_fallback INTEGER NOT NULL,
+        tier TEXT NOT NULL, config_key TEXT NOT NULL, need {big} NOT NULL,
+        predicted {real} NOT NULL, predicted_low {real} NOT NULL, predicted_high {real} NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+        worker TEXT, host TEXT, gpu INTEGER,
+        claimed_at {real}, heartbeat {real}, started_at {real}, finished_at {real},
+        attempts INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0,
+        ran_tier TEXT, outcome TEXT, reason TEXT, exit_code INTEGER, actual_seconds {real}
+    );
+    CREATE INDEX IF NOT EXISTS queue_tasks_state ON queue_tasks (state, id);
+    CREATE INDEX IF NOT EXISTS queue_tasks_owner ON queue_tasks (owner, started_at);
+    CREATE TABLE IF NOT EXISTS queue_workers (
+        id TEXT PRIMARY KEY, host TEXT NOT NULL, gpu INTEGER, card TEXT NOT NULL, capacity {big} NOT NULL,
+        started_at {real} NOT NULL, heartbeat {real} NOT NULL, task {big}
+    );
+    CREATE TABLE IF NOT EXISTS queue_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """
+
+
+SQLITE = ddl(key="INTEGER PRIMARY KEY", real="REAL", big="INTEGER")
+POSTGRES = ddl(key="BIGSERIAL PRIMARY KEY", real="DOUBLE PRECISION", big="BIGINT")

@@ -1,0 +1,139 @@
+"""Words for people: qms queue.
+
+Part of the one message catalogue (render/messages).
+"""
+
+from __future__ import annotations
+
+from qms_cli.render.messages.core import duration, duration_range
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def about(low: float, high: float) -> str:
+    """"in about 4–6 min", "now"."""
+    if high < 1:
+        return "now"
+    return f"in about {duration_range(max(low, 0.0), high)}" if round(low) != round(high) else \
+        f"in about {duration(high)}"
+
+
+def standing(position: int | None, start: tuple[float, float], finish: tuple[float, float]) -> str:
+    """Where a waiting or running task stands, in one line."""
+    if position is None:
+        return "waits for a card with more memory (none taking tasks has enough)"
+    if position == 0:
+        return f"running · done {about(*finish)}"
+    return f"{ordinal(position)} in line · starts {about(*start)} · done {about(*finish)}"
+
+
+def queued(task_id: int, where: str) -> str:
+    return f"Queued as task {task_id}: {where}."
+
+
+def ended(task_id: int, state: str, took: float | None, reason: str | None) -> str:
+    """A finished task, in one line."""
+    spent = f" after {duration(took)}" if took is not None else ""
+    if state == "done":
+        return f"Task {task_id} is done{spent}."
+    if state == "cancelled":
+        return f"Task {task_id} was cancelled{spent}."
+    return f"Task {task_id} failed{spent}: {reason or 'no reason was given'}."
+
+
+def cancel_asked(task_id: int) -> str:
+    return f"Task {task_id} is running: it was asked to stop, and its worker will end it within seconds."
+
+
+def already_ended(task_id: int, state: str) -> str:
+    return f"task {task_id} has already ended ({state}); nothing was changed"
+
+
+def no_such_task(task_id: int) -> str:
+    return f"there is no task {task_id} in the queue"
+
+
+def never_fits(function: str, requested: str, actual: str, processor: bool, serving: bool) -> str:
+    where = "the largest card taking tasks" if serving else "this machine's card"
+    instead = "the processor" if processor else actual
+    return (f"{requested} {function} could never start: even on {where}, when idle, it would need {instead}. "
+            "Ask for a lower quality, or allow one when you queue it.")
+
+
+NO_WORKERS = "No worker is taking tasks yet: times assume this machine's cards. Start one with: qms queue work"
+QUEUE_EMPTY = "The queue is empty."
+QUEUE_COLUMNS = ["#", "Task", "Owner", "Function", "Quality", "Priority", "State", "Run time", "Starts", "Done"]
+
+
+def worker_started(card: str, where: str) -> str:
+    return f"Taking tasks for {card} from {where}. Ctrl-C stops after returning the task under way to the queue."
+
+
+def worker_idle(once: bool) -> str:
+    return "Nothing to run that fits this card now." if once else ""
+
+
+def worker_running(task_id: int, owner: str, function: str, tier: str, estimate: str) -> str:
+    return f"Task {task_id} ({owner}): {function} at {tier}, estimated {estimate}."
+
+
+def worker_lower(task_id: int, tier: str) -> str:
+    return f"Task {task_id} runs at {tier}: its quality does not fit the memory free on this card now (allowed)."
+
+
+def worker_returned(task_id: int) -> str:
+    return f"Task {task_id} went back to the queue."
+
+
+def worker_lost(task_id: int) -> str:
+    return (f"Task {task_id} was given to another worker (this one stopped answering for too long); "
+            "its run here was stopped.")
+
+
+def notify_title(task_id: int, state: str) -> str:
+    return f"qms: task {task_id} {'is done' if state == 'done' else state}"
+
+
+def policy_line(max_wait: float, quota: str, reserve: str) -> str:
+    return (f"Every task starts within about {duration(max_wait)} plus the run under way; quotas while others wait: "
+            f"{quota}; reserved: {reserve}.")
+
+
+# qms queue simulate
+POLICY_NAMES = {"fifo": "First come, first served", "priority": "Strict priority", "fair": "Fair (qms)"}
+SIMULATION_COLUMNS = ["Policy", "Tasks of", "Tasks", "Average wait", "9 in 10 within", "Longest", "Slowdown (9 in 10)"]
+SINGLE_TASK_OWNERS = "single-task owners during the batch"
+
+
+def everything(per_hour: float, busy: float) -> str:
+    return f"all: {per_hour:.0f} done an hour, cards busy {busy:.0%}"
+
+
+def simulation_heading(function: str, card: str, cards: int, load: float, hours: float, batch: int, seed: int) -> str:
+    flood = f", one owner queues {batch} at once" if batch else ""
+    return (f"{function} on {cards} × {card}, {load:.0%} busy, {hours:g} hours{flood} (seed {seed}); waits before "
+            "each task started:")
+
+
+def goal_line(goal: str, value: float, target: float, fifo: float, met: bool) -> str:
+    mark = "met" if met else "not met"
+    if goal == "tier_wait_spread":
+        what = f"The qualities' average waits differ by {duration(value)} (goal: at most {duration(target)}"
+    elif goal == "solo_wait":
+        beyond = "no later than" if value < 1 else f"within {duration(value)} of"
+        what = (f"9 in 10 single-task owners started {beyond} the end of the runs already under way when they "
+                f"queued (goal: within {duration(target)}")
+    elif goal == "max_wait":
+        what = f"The longest wait was {duration(value)} (the policy's bound here: {duration(target)}"
+    else:
+        return (f"Throughput: {value:.0f} tasks an hour; first come, first served: {fifo:.0f} (goal: at least "
+                f"{target:.0f}) — {mark}.")
+    return f"{what}; first come, first served: {duration(fifo)}) — {mark}."
+
+
+def report_written(path: str) -> str:
+    return f"Charts: {path}"
