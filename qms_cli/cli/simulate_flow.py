@@ -85,6 +85,13 @@ def simulate(settings: Settings, mix: str, gpus: int, load: float, hours: float,
     _show(result, report)
 
 
+def _cells(t: dict[str, Any]) -> list[str]:
+    from qms_cli.render import messages as m
+
+    return [str(t["tasks"]), m.duration(t["mean_wait"]), m.duration(t["p50_wait"]), m.duration(t["p90_wait"]),
+            m.duration(t["max_wait"]), f"{t['p90_slowdown']:.1f}×"]
+
+
 def _show(result: dict[str, Any], report: Path | None) -> None:
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_lines
@@ -95,13 +102,15 @@ def _show(result: dict[str, Any], report: Path | None) -> None:
                                     s["flood"], s["seed"]))
     table = Table(m.SIMULATION_COLUMNS)
     for name, r in result["policies"].items():
-        for tier, t in r["tiers"].items():
-            table.add(m.POLICY_NAMES[name], tier, str(t["tasks"]), m.duration(t["mean_wait"]),
-                      m.duration(t["p90_wait"]), m.duration(t["max_wait"]), f"{t['p90_slowdown']:.1f}×")
-        table.add(m.POLICY_NAMES[name], m.SINGLE_TASK_OWNERS, str(r["solo_tasks_during_batch"]), "",
+        rows = [*r["tiers"].items()]
+        if "batch" in r["owners"]:
+            rows.append((m.BATCH_OWNER, r["owners"]["batch"]))
+        for label, t in rows:
+            table.add(m.POLICY_NAMES[name], label, *_cells(t))
+        table.add(m.POLICY_NAMES[name], m.SINGLE_TASK_OWNERS, str(r["solo_tasks_during_batch"]), "", "",
                   m.duration(r["solo_p90_wait"]), "", "")
         table.add(m.POLICY_NAMES[name], m.everything(r["throughput_per_hour"], r["utilisation"]), str(r["tasks"]),
-                  "", "", m.duration(r["max_wait"]), "")
+                  "", "", "", m.duration(r["max_wait"]), "")
     emit_table(table)
     for g in result["goals"]:
         emit_lines(m.goal_line(g["goal"], g["value"], g["target"], g["fifo"], g["met"]))

@@ -57,6 +57,10 @@ def render(result: dict[str, Any]) -> str:
               ["single-task owners", "longest wait"],
               {k: [pol[k]["solo_p90_wait"], pol[k]["max_wait"]] for k in pol}),
     ]
+    owners = "".join(
+        f"<tr><td>{html.escape(names[k])}</td><td>{html.escape(o)}</td><td>{s['tasks']}</td>"
+        + "".join(f"<td>{s[f]:.0f}</td>" for f in ("mean_wait", "p50_wait", "p90_wait", "max_wait"))
+        + f"<td>{s['p90_slowdown']:.1f}</td></tr>" for k in pol for o, s in pol[k]["owners"].items())
     goals = "".join(f"<li>{html.escape(m.goal_line(g['goal'], g['value'], g['target'], g['fifo'], g['met']))}</li>"
                     for g in result["goals"])
     s = result["settings"]
@@ -67,7 +71,9 @@ def render(result: dict[str, Any]) -> str:
             "<style>body{font-family:system-ui,sans-serif;max-width:760px;margin:2em auto}svg{margin:1em 0}"
             "text{font-family:system-ui,sans-serif;font-size:12px}</style>"
             f"<h1>Queue simulation</h1><p>{html.escape(heading)}</p><p>{legend}</p>{''.join(charts)}"
-            f"<h2>Goals</h2><ul>{goals}</ul>")
+            f"<h2>Goals</h2><ul>{goals}</ul><h2>Waits per owner (seconds)</h2><table><tr><th>Policy</th>"
+            "<th>Owner</th><th>Tasks</th><th>Average</th><th>Median</th><th>9 in 10</th><th>Longest</th>"
+            f"<th>Slowdown, 9 in 10</th></tr>{owners}</table>")
 
 
 def write_report(folder: Path, result: dict[str, Any]) -> None:

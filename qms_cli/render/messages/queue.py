@@ -105,8 +105,12 @@ def policy_line(max_wait: float, quota: str, reserve: str) -> str:
 
 # qms queue simulate
 POLICY_NAMES = {"fifo": "First come, first served", "priority": "Strict priority", "fair": "Fair (qms)"}
-SIMULATION_COLUMNS = ["Policy", "Tasks of", "Tasks", "Average wait", "9 in 10 within", "Longest", "Slowdown (9 in 10)"]
+SIMULATION_COLUMNS = ["Policy", "Tasks of", "Tasks", "Average wait", "Half within", "9 in 10 within", "Longest",
+                      "Slowdown (9 in 10)"]
 SINGLE_TASK_OWNERS = "single-task owners during the batch"
+BATCH_OWNER = "the owner of the batch"
+OWNER_COLUMNS = ["Policy", "Owner", "Tasks", "Average wait", "Half within", "9 in 10 within", "Longest",
+                 "Slowdown (9 in 10)"]
 
 
 def everything(per_hour: float, busy: float) -> str:
