@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,18 +113,30 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         raise
 
 
-def insert(db: sqlite3.Connection, rows: list[dict[str, Any]]) -> int:
-    """Add rows (dicts keyed by COLUMNS) in one transaction; returns how many."""
-    marks = ", ".join("?" for _ in COLUMNS)
+@contextmanager
+def writing(db: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
+    """One write transaction (BEGIN IMMEDIATE: the write lock from the start), rolled back on any error;
+    a database error becomes a DataError that says what is wrong."""
     try:
         db.execute("BEGIN IMMEDIATE")
-        db.executemany(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})",
-                       [tuple(r.get(c) for c in COLUMNS) for r in rows])
+        try:
+            yield db.cursor()
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
         db.execute("COMMIT")
     except sqlite3.Error as e:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise DataError(why(Path(db_path(db)), e)) from None
+
+
+def insert(db: sqlite3.Connection, rows: list[dict[str, Any]]) -> int:
+    """Add rows (dicts keyed by COLUMNS) in one transaction; returns how many."""
+    marks = ", ".join("?" for _ in COLUMNS)
+    with writing(db) as cursor:
+        cursor.executemany(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})",
+                           [tuple(r.get(c) for c in COLUMNS) for r in rows])
     return len(rows)
 
 
@@ -151,14 +164,8 @@ def rows(db: sqlite3.Connection, *, since: str | None = None, limit: int | None 
 
 def prune(db: sqlite3.Connection, before: str) -> int:
     """Delete the rows started before `before` (ISO time); returns how many."""
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        n = db.execute("DELETE FROM runs WHERE started_at < ?", (before,)).rowcount
-        db.execute("COMMIT")
-    except sqlite3.Error as e:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise DataError(why(Path(db_path(db)), e)) from None
+    with writing(db) as cursor:
+        n = cursor.execute("DELETE FROM runs WHERE started_at < ?", (before,)).rowcount
     return int(n)
 
 

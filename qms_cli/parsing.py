@@ -7,6 +7,7 @@ with a duplicated key is ambiguous, so qms refuses it.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,17 @@ def positions(text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
     if root is not None:
         walk(root, ())
     return out
+
+
+def json_object_line(line: str, fields: Collection[str], example: str) -> dict[str, Any]:
+    """One JSON-lines record: an object with only the allowed keys (ValueError says what is wrong)."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not valid JSON ({e.msg}, column {e.colno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(example)
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown key {', '.join(map(repr, unknown))}; allowed: {', '.join(fields)}")
+    return data

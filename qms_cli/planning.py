@@ -89,6 +89,12 @@ class QualityManager:
         manager.warnings = problems
         return manager
 
+    def on(self, resources: Resources, *, project: bool = True) -> QualityManager:
+        """The same catalogue, calibrations and history (and project, unless told not to) on other resources:
+        an idle card, one card of several, the memory free now."""
+        return QualityManager(self.catalog, resources, self.catalog.throughput, self.project if project else None,
+                              self.router.calibrations, self.router.history)
+
     def requested(self, task: Task) -> tuple[Any, str]:
         """The tier a task asks for, and why: an explicit quality, its node's, the project's, the default."""
         tiers = self.catalog.tiers

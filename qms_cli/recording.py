@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
 from qms_cli.errors import UsageError
 from qms_cli.history import OUTCOMES
+from qms_cli.parsing import json_object_line
 from qms_cli.planning import QualityManager, Task
 
 FIELDS = ("function", "tier", "seconds", "peak", "outcome", "requested", "node", "count", "frames", "started_at")
@@ -15,16 +15,8 @@ FIELDS = ("function", "tier", "seconds", "peak", "outcome", "requested", "node",
 
 def parse_line(line: str) -> dict[str, Any]:
     """One JSON line of `qms record`'s input, checked."""
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"not valid JSON ({e.msg}, column {e.colno})") from None
-    if not isinstance(data, dict):
-        raise ValueError('a run is a JSON object, e.g. {"function": "Create Image", "tier": "high", "seconds": 41}')
-    unknown = sorted(set(data) - set(FIELDS))
-    if unknown:
-        raise ValueError(f"unknown key {', '.join(map(repr, unknown))}; allowed: {', '.join(FIELDS)}")
-    return data
+    return json_object_line(line, FIELDS, 'a run is a JSON object, e.g. {"function": "Create Image", "tier": '
+                                          '"high", "seconds": 41}')
 
 
 def to_row(qm: QualityManager, entry: dict[str, Any], project: str | None) -> dict[str, Any]:

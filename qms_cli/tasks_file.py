@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from qms_cli.parsing import json_object_line
 from qms_cli.planning import Task
 from qms_cli.values import Value
 
@@ -36,15 +36,8 @@ def read_tasks(path: Path) -> tuple[list[tuple[int, Task]], list[LineError]]:
 
 
 def parse_task(line: str) -> Task:
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"not valid JSON ({e.msg}, column {e.colno})") from None
-    if not isinstance(data, dict):
-        raise ValueError("a task is a JSON object, e.g. {\"function\": \"Create Image\", \"quality\": \"high\"}")
-    unknown = sorted(set(data) - set(FIELDS))
-    if unknown:
-        raise ValueError(f"unknown key {', '.join(map(repr, unknown))}; allowed: {', '.join(FIELDS)}")
+    data = json_object_line(line, FIELDS, 'a task is a JSON object, e.g. {"function": "Create Image", "quality": '
+                                          '"high"}')
     if "function" not in data:
         raise ValueError("'function' is required, e.g. \"Create Image\"")
     for key, value in data.items():

@@ -66,6 +66,18 @@ def start_worker(folder: Path, *args: str, env: dict[str, str] | None = None) ->
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
+def drain(folder: Path, n: int) -> list[int]:
+    """Run n workers until every task is done, then Ctrl-C them; their exit codes."""
+    workers = [start_worker(folder) for _ in range(n)]
+    try:
+        until(lambda: all(t["state"] == "done" for t in tasks()), timeout=120)
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGINT)
+        codes = [w.wait(timeout=30) for w in workers]
+    return codes
+
+
 def until(check: object, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():  # type: ignore[operator]
@@ -182,14 +194,7 @@ def test_cancel_waiting_and_running(queue_env: Path) -> None:
 def test_several_workers_run_every_task_exactly_once(queue_env: Path) -> None:
     for i in range(24):
         add("Create Image", "--quality", ("low", "standard")[i % 2], "--owner", f"o{i % 5}")
-    workers = [start_worker(queue_env) for _ in range(3)]
-    try:
-        until(lambda: all(t["state"] == "done" for t in tasks()), timeout=120)
-    finally:
-        for w in workers:
-            w.send_signal(signal.SIGINT)
-        codes = [w.wait(timeout=30) for w in workers]
-    assert codes == [130, 130, 130]
+    assert drain(queue_env, 3) == [130, 130, 130]
     ids = [line.split()[0] for line in runs(queue_env)]
     assert sorted(ids, key=int) == [str(i) for i in range(1, 25)]  # each once, none lost
     assert len({t["worker"] for t in tasks()}) >= 2
@@ -310,14 +315,7 @@ def test_workers_on_many_hosts_share_a_postgresql_queue(queue_env: Path, pg_url:
     monkeypatch.setenv("QMS_QUEUE_URL", pg_url)
     for i in range(16):
         add("Create Image", "--owner", f"o{i % 4}")
-    workers = [start_worker(queue_env) for _ in range(3)]
-    try:
-        until(lambda: all(t["state"] == "done" for t in tasks()), timeout=120)
-    finally:
-        for w in workers:
-            w.send_signal(signal.SIGINT)
-        for w in workers:
-            w.wait(timeout=30)
+    drain(queue_env, 3)
     assert sorted((line.split()[0] for line in runs(queue_env)), key=int) == [str(i) for i in range(1, 17)]
     listed = run_qms("queue", "list", "--finished", "3", "--queue", pg_url)
     assert listed.code == 0 and "done" in listed.out

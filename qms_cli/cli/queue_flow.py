@@ -20,6 +20,7 @@ class Where:
                  reserve: str | None = None, hardware: str | None = None) -> None:
         self.queue, self.db = queue, db
         self.vram_limit, self.reserve, self.hardware = vram_limit, reserve, hardware
+        self.local: list[int] | None = None  # this machine's cards, read once per command
 
     def open(self) -> Any:
         from qms_cli.queue.store import open_store
@@ -36,10 +37,13 @@ class Where:
 
     def local_cards(self, settings: Settings) -> list[int]:
         """What this machine's cards can give a task when idle (used when no worker is running)."""
-        from qms_cli.hardware import probe
+        if self.local is None:
+            from qms_cli.hardware import probe
+            from qms_cli.queue.service import cards_of
 
-        res = probe(self.vram_limit, self.reserve, self.hardware, settings.catalog() if self.hardware else None)
-        return [max(0, (g.total or 0) - res.reserve) for g in res.gpus if g.usable]
+            self.local = cards_of(probe(self.vram_limit, self.reserve, self.hardware,
+                                        settings.catalog() if self.hardware else None))
+        return self.local
 
     def history_db(self) -> Path:
         from qms_cli import history
@@ -63,12 +67,13 @@ def _standing(est: Any) -> str:
 
 def add(settings: Settings, spec: Any, where: Where, project_path: str | None, as_json: bool) -> None:
     from qms_cli.planning import QualityManager
-    from qms_cli.queue.service import plan_task, view
+    from qms_cli.queue.service import cards_of, plan_task, view
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json, emit_lines
 
     qm = QualityManager.from_project(project_path, profiles=settings.profiles, vram_limit=where.vram_limit,
                                      reserve=where.reserve, hardware=where.hardware, db=where.db)
+    where.local = cards_of(qm.resources)
     with where.store() as store:
         new, plan = plan_task(qm, spec, store.snapshot().workers)
         task = store.add(new)
@@ -85,7 +90,7 @@ def add(settings: Settings, spec: Any, where: Where, project_path: str | None, a
 
 
 def list_tasks(settings: Settings, where: Where, finished: int, as_json: bool) -> None:
-    from qms_cli.queue.service import view
+    from qms_cli.queue.service import iso, view
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json, emit_lines
     from qms_cli.render.table import Table, emit_table
@@ -96,7 +101,7 @@ def list_tasks(settings: Settings, where: Where, finished: int, as_json: bool) -
         done = store.recent(finished) if finished else []
     active = sorted(snap.running + snap.waiting, key=lambda t: (_place(est.get(t.id)), t.id))
     if as_json:
-        emit_json({"as_of": view(active[0], None, snap.now)["as_of"] if active else None,
+        emit_json({"as_of": iso(snap.now) if active else None,
                    "workers": [w._asdict() for w in snap.workers],
                    "tasks": [view(t, est.get(t.id), snap.now) for t in active + done]})
         return

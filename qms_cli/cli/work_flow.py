@@ -55,8 +55,7 @@ def _card(settings: Settings, where: Where, gpu: int | None) -> Any:
                          "with --vram-limit 24GB)")
     index = chosen.index
     alone = res._replace(gpus=(chosen,))
-    card_qm = QualityManager(qm.catalog, alone, qm.catalog.throughput, None, qm.router.calibrations,
-                             qm.router.history)
+    card_qm = qm.on(alone, project=False)
 
     def refresh() -> Any:
         now = probe(where.vram_limit, where.reserve, where.hardware, qm.catalog)

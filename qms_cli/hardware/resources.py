@@ -105,6 +105,10 @@ class Resources(NamedTuple):
     def available(self, gpu: Gpu) -> int:
         return gpu.available(self.reserve)
 
+    def idle_available(self, gpu: Gpu) -> int:
+        """What a task could use on the card were nothing else on it: its size less the reserve."""
+        return max(0, (gpu.total or 0) - self.reserve)
+
     @property
     def best_gpu(self) -> Gpu | None:
         """The usable device with the most memory available for work (lowest index on a tie)."""

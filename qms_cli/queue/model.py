@@ -72,9 +72,9 @@ class QueuedTask(NamedTuple):
     exit_code: int | None
     actual_seconds: float | None
 
-    def waiting(self, need_any: bool = False) -> Waiting:
+    def waiting(self) -> Waiting:
         """As the policy sees it. A task allowed to fall back fits any card."""
-        need = 0 if self.allow_fallback or need_any else self.need
+        need = 0 if self.allow_fallback else self.need
         return Waiting(self.id, self.owner, self.tier, self.priority, self.queued_at, self.predicted, need)
 
 

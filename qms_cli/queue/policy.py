@@ -111,8 +111,6 @@ class Policy:
         return key
 
 
-POLICIES: dict[str, Callable[[], Order]] = {"fifo": Fifo, "priority": StrictPriority, "fair": Policy}
-
 
 def order(policy: Order, waiting: list[Waiting], running: list[tuple[str, str]], cards: int, now: float,
           last_start: Mapping[str, float]) -> list[Waiting]:

@@ -68,7 +68,6 @@ def idle_resources(qm: Any, workers: list[WorkerInfo]) -> Any:
 
 def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, Any]:
     """The task as the queue stores it, and its plan; Declined if it could never start as asked."""
-    from qms_cli.planning import QualityManager
     from qms_cli.render import messages as m
     from qms_cli.running import plan_config_key
 
@@ -76,8 +75,7 @@ def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, 
         raise UsageError(f"--priority {spec.priority!r} is not a priority; choose one of: {', '.join(PRIORITIES)}")
     if not spec.owner.strip():
         raise UsageError("--owner must not be empty")
-    idle = QualityManager(qm.catalog, idle_resources(qm, workers), qm.catalog.throughput, qm.project,
-                          qm.router.calibrations, qm.router.history)
+    idle = qm.on(idle_resources(qm, workers))
     plan = idle.plan(spec.function, spec.quality, spec.node, spec.count, spec.frames, spec.seconds)
     r = plan.route.chosen
     if (plan.fallback or r.on_cpu) and not spec.allow_fallback:
@@ -89,6 +87,11 @@ def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, 
                   spec.node, spec.count, plan.frames, project, spec.allow_fallback, r.tier.id,
                   plan_config_key(plan), int(p.peak), float(p.seconds), float(p.low), float(p.high))
     return new, plan
+
+
+def cards_of(resources: Any) -> list[int]:
+    """What each usable card of a machine could give a task when idle."""
+    return [resources.idle_available(g) for g in resources.gpus if g.usable]
 
 
 def cards(snap: Snapshot, local: list[int]) -> list[int]:
@@ -135,13 +138,15 @@ def project(snap: Snapshot, policy: Policy, capacities: list[int]) -> dict[int, 
     return out
 
 
-def view(t: QueuedTask, estimate: Estimate | None, now: float) -> dict[str, Any]:
-    """A task as --json gives it (schemas/queue-task.schema.json)."""
+def iso(ts: float | None) -> str | None:
+    """A queue time (seconds since the epoch) as ISO 8601, UTC."""
     from datetime import datetime, timezone
 
-    def iso(ts: float | None) -> str | None:
-        return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
 
+
+def view(t: QueuedTask, estimate: Estimate | None, now: float) -> dict[str, Any]:
+    """A task as --json gives it (schemas/queue-task.schema.json)."""
     d = t._asdict()
     for k in ("queued_at", "claimed_at", "heartbeat", "started_at", "finished_at"):
         d[k] = iso(d[k])

@@ -9,18 +9,20 @@ the queue (or fails, after ATTEMPTS tries), whoever looks next.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from qms_cli.errors import DataError
 from qms_cli.queue.model import ATTEMPTS, COLUMNS, LEASE, NEW_COLUMNS, WORKER_COLUMNS, NewTask, QueuedTask, WorkerInfo
+from qms_cli.render import messages as m
 
 _TASK = ", ".join(COLUMNS)
 _FINISHED = ("done", "failed", "cancelled")
+# A claimed task back in the queue, as it was before the claim.
+_BACK = ("state = 'queued', worker = NULL, host = NULL, gpu = NULL, claimed_at = NULL, heartbeat = NULL, "
+         "started_at = NULL, ran_tier = NULL")
 
 
 WAIT_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200)  # seconds, for the exporter's wait histogram
@@ -126,12 +128,9 @@ class Store:
         for task_id, attempts in stale:
             if attempts + 1 >= ATTEMPTS:
                 tx.run("UPDATE queue_tasks SET state = 'failed', outcome = 'lost', finished_at = ?, attempts = ?, "
-                       "reason = ? WHERE id = ?", (now, attempts + 1, f"its worker stopped {attempts + 1} times",
-                                                   task_id))
+                       "reason = ? WHERE id = ?", (now, attempts + 1, m.reason_lost(attempts + 1), task_id))
             else:
-                tx.run("UPDATE queue_tasks SET state = 'queued', worker = NULL, host = NULL, gpu = NULL, "
-                       "claimed_at = NULL, heartbeat = NULL, started_at = NULL, ran_tier = NULL, attempts = ? "
-                       "WHERE id = ?", (attempts + 1, task_id))
+                tx.run(f"UPDATE queue_tasks SET {_BACK}, attempts = ? WHERE id = ?", (attempts + 1, task_id))
 
     def stale(self, tx: Tx, before: float) -> list[tuple[int, int]]:
         return [(int(i), int(a)) for i, a in tx.rows(
@@ -170,16 +169,15 @@ class Store:
     def release(self, task_id: int, worker_id: str) -> bool:
         """The worker stopped before the run ended: the task goes back to the queue as it was."""
         with self.tx() as tx:
-            return tx.run("UPDATE queue_tasks SET state = 'queued', worker = NULL, host = NULL, gpu = NULL, "
-                          "claimed_at = NULL, heartbeat = NULL, started_at = NULL, ran_tier = NULL "
-                          "WHERE id = ? AND worker = ? AND state = 'running'", (task_id, worker_id)) == 1
+            return tx.run(f"UPDATE queue_tasks SET {_BACK} WHERE id = ? AND worker = ? AND state = 'running'",
+                          (task_id, worker_id)) == 1
 
     def cancel(self, task_id: int) -> QueuedTask | None:
         """A waiting task is cancelled at once; a running one is asked to stop (its worker ends it)."""
         with self.tx() as tx:
             now = self.now(tx)
             tx.run("UPDATE queue_tasks SET state = 'cancelled', outcome = 'cancelled', finished_at = ?, "
-                   "reason = 'cancelled before it started' WHERE id = ? AND state = 'queued'", (now, task_id))
+                   "reason = ? WHERE id = ? AND state = 'queued'", (now, m.REASON_CANCELLED_WAITING, task_id))
             tx.run("UPDATE queue_tasks SET cancel_requested = 1 WHERE id = ? AND state = 'running'", (task_id,))
             rows = tx.rows(f"SELECT {_TASK} FROM queue_tasks WHERE id = ?", (task_id,))
         return task(rows[0]) if rows else None
@@ -252,18 +250,10 @@ class SQLiteStore(Store):
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(self.db.cursor(), "?")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-        except sqlite3.Error as e:
-            from qms_cli.history import why
+        from qms_cli.history import writing
 
-            raise DataError(why(Path(self.where), e)) from None
+        with writing(self.db) as cursor:
+            yield Tx(cursor, "?")
 
     def close(self) -> None:
         self.db.close()

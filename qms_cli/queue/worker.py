@@ -50,11 +50,11 @@ class Worker:
         gpu = card.qm.resources.best_gpu
         self.gpu = gpu.index if gpu is not None else None
         host, wid = worker_id(self.gpu)
-        capacity = card.qm.resources.available_vram if gpu is None else max(0, (gpu.total or 0) -
-                                                                              card.qm.resources.reserve)
+        capacity = card.qm.resources.available_vram if gpu is None else card.qm.resources.idle_available(gpu)
         self.info = WorkerInfo(wid, host, self.gpu, gpu.name if gpu else "processor", capacity, 0.0, 0.0, None)
         self._plans: dict[int, Any] = {}
         self.policy = from_settings({})
+        self._now: Any = card.qm
 
     def serve(self, once: bool, poll: float) -> Iterator[Ended]:
         """Claim and run tasks until interrupted (once: at most one); yields each task as it ends."""
@@ -62,6 +62,8 @@ class Worker:
             while True:
                 self.store.beat(self.info._replace(task=None))
                 self.policy = from_settings(self.store.settings())
+                # Read the card before the claim: the claim holds the queue's lock only while it chooses.
+                self._now = self.card.qm.on(self.card.refresh(), project=False)
                 claimed = self.store.claim(self.info, self._pick)
                 if claimed is None:
                     if once:
@@ -78,7 +80,6 @@ class Worker:
 
     def _pick(self, snap: Snapshot) -> Iterator[tuple[QueuedTask, str]]:
         """The waiting tasks in the policy's order that can run on this card now, with the tier each runs at."""
-        from qms_cli.planning import QualityManager
         from qms_cli.running import plan_config_key
 
         if not snap.waiting:
@@ -87,13 +88,10 @@ class Worker:
         by_id = {t.id: t for t in snap.waiting}
         ranked = order(self.policy, [t.waiting() for t in snap.waiting], [(t.owner, t.tier) for t in snap.running],
                        cards, snap.now, snap.last_start)
-        qm = self.card.qm
-        now = QualityManager(qm.catalog, self.card.refresh(), qm.catalog.throughput, None, qm.router.calibrations,
-                             qm.router.history)
         for w in ranked:
             t = by_id[w.id]
             try:
-                plan = now.plan(t.function, t.requested, t.node, t.count, t.frames)
+                plan = self._now.plan(t.function, t.requested, t.node, t.count, t.frames)
             except Exception:
                 continue
             same = plan_config_key(plan) == t.config_key
@@ -133,9 +131,8 @@ class Worker:
             self.say(m.worker_returned(t.id))
             return Ended(self.store.get(t.id), True)
         self._record(t, plan, result)
-        reason = {"ok": None, "cancelled": "cancelled while running",
-                  "oom": "ran out of graphics memory"}.get(result.outcome, f"the runner exited with code "
-                                                                          f"{result.exit_code}")
+        reason = {"ok": None, "cancelled": m.REASON_CANCELLED_RUNNING,
+                  "oom": m.REASON_OUT_OF_MEMORY}.get(result.outcome, m.reason_exit(result.exit_code))
         self.store.finish(t.id, self.info.id, result.outcome, reason, result.exit_code, result.seconds)
         ended = self.store.get(t.id)
         if ended is not None:

@@ -45,6 +45,20 @@ def ended(task_id: int, state: str, took: float | None, reason: str | None) -> s
     return f"Task {task_id} failed{spent}: {reason or 'no reason was given'}."
 
 
+# Why a task ended (stored with it, shown by show, list and wait)
+REASON_CANCELLED_WAITING = "cancelled before it started"
+REASON_CANCELLED_RUNNING = "cancelled while running"
+REASON_OUT_OF_MEMORY = "ran out of graphics memory"
+
+
+def reason_exit(code: int) -> str:
+    return f"the runner exited with code {code}"
+
+
+def reason_lost(times: int) -> str:
+    return f"its worker stopped {times} times"
+
+
 def cancel_asked(task_id: int) -> str:
     return f"Task {task_id} is running: it was asked to stop, and its worker will end it within seconds."
 
