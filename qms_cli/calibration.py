@@ -7,13 +7,14 @@ squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from qms_cli.fitting import nnls
+from qms_cli.memfit import MemoryFit
 from qms_cli.speed import Speed
 from qms_cli.values import Value
 
@@ -67,46 +68,9 @@ class FamilyFit(NamedTuple):
                    c["step_overhead_s"], 1 / c["decode_flops"] if c["decode_flops"] else 0.0, c["decode_overhead_s"])
 
 
-def nnls(rows: list[list[float]], targets: list[float]) -> list[float]:
-    """Least squares with non-negative coefficients, for a handful of unknowns: the best of the exact
-    solutions over every subset of active unknowns (2^k systems, k <= 4)."""
-    k = len(rows[0])
-    best: tuple[float, list[float]] = (math.inf, [0.0] * k)
-    for size in range(1, k + 1):
-        for active in itertools.combinations(range(k), size):
-            coef = _lstsq([[r[i] for i in active] for r in rows], targets)
-            if coef is None or any(c < 0 for c in coef):
-                continue
-            full = [0.0] * k
-            for i, c in zip(active, coef, strict=True):
-                full[i] = c
-            err = sum((_dot(r, full) - t) ** 2 for r, t in zip(rows, targets, strict=True))
-            if err < best[0] - 1e-18:
-                best = (err, full)
-    return best[1]
-
-
-def _dot(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b, strict=True))
-
-
-def _lstsq(rows: list[list[float]], targets: list[float]) -> list[float] | None:
-    """Normal equations solved by Gaussian elimination with partial pivoting; None when singular."""
-    k = len(rows[0])
-    a = [[sum(r[i] * r[j] for r in rows) for j in range(k)]
-         + [sum(r[i] * t for r, t in zip(rows, targets, strict=True))] for i in range(k)]
-    for col in range(k):
-        pivot = max(range(col, k), key=lambda i: abs(a[i][col]))
-        if abs(a[pivot][col]) < 1e-300:
-            return None
-        a[col], a[pivot] = a[pivot], a[col]
-        for i in range(k):
-            if i != col:
-                f = a[i][col] / a[col][col]
-                a[i] = [x - f * y for x, y in zip(a[i], a[col], strict=True)]
-    return [a[i][k] / a[i][i] for i in range(k)]
-
-
+# Memory options whose whole cost is compute in each denoising pass, so a measured factor replaces the profile's
+# (offloading's cost is mostly transfer, predicted from bandwidth; tiling's falls on the decode, not the passes).
+STEP_FACTORS = ("fp8-storage",)
 MIN_STEPS = 4  # a family's step fit has four unknowns
 
 
@@ -185,6 +149,8 @@ class Calibration(Value):
     configurations: dict[str, dict[str, Any]]  # external runner: "tier/function" -> seconds, peak_bytes
     memory_margin: float | None = None
     partial: bool = False
+    memory: dict[str, MemoryFit] | None = None  # working memory by model family (qms_cli.memfit)
+    options: dict[str, dict[str, float]] | None = None  # "family/option" -> measured factors (time, storage, work)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -195,6 +161,8 @@ class Calibration(Value):
             "error": {"median_ape": round(self.median_error, 4), "p90_ape": round(self.p90_error, 4),
                       "band": list(self.band)},
             "memory_margin": self.memory_margin, "partial": self.partial,
+            "memory": None if self.memory is None else {f: m.as_json() for f, m in self.memory.items()},
+            "options": self.options,
             "configurations": self.configurations,
             "samples": [s.as_json() for s in self.samples],
         }
@@ -205,7 +173,12 @@ class Calibration(Value):
             return base
         note = "partial run, " if self.partial else ""
         families = tuple((fam, _family_speed(f, base)) for fam, f in self.fit.items() if f.linear)
-        return base._replace(band=self.band, calibrated=True, families=families,
+        memory = tuple((fam, (m.fixed, m.per_token_hidden, m.decode_fixed, m.decode_per_pixel))
+                       for fam, m in (self.memory or {}).items())
+        times = tuple((key, e["time_factor"]) for key, e in (self.options or {}).items()
+                      if key.split("/")[1] in STEP_FACTORS)
+        return base._replace(band=self.band, calibrated=True, families=families, memory=memory, option_time=times,
+                             memory_margin=max(base.memory_margin, self.memory_margin or 0.0),
                              basis=f"calibrated {self.date[:10]} on this machine ({note}{len(self.samples)} "
                                    f"measurements, 90% within {self.p90_error:.0%})")
 
@@ -218,10 +191,12 @@ class Calibration(Value):
     def from_json(cls, d: dict[str, Any]) -> Calibration:
         c = d["coefficients"]
         f = None if c is None else {fam: FamilyFit.from_json(v) for fam, v in c.items()}
+        mem = d.get("memory")
         return cls(d["fingerprint"], d["device"], d["date"], d["qms_version"], d["torch_version"], d["threads"],
                    d["precision"], f, d["error"]["median_ape"], d["error"]["p90_ape"], tuple(d["error"]["band"]),
                    tuple(Sample.from_json(s) for s in d["samples"]), d["configurations"], d["memory_margin"],
-                   d["partial"])
+                   d["partial"], None if mem is None else {k: MemoryFit.from_json(v) for k, v in mem.items()},
+                   d.get("options"))
 
 
 def _family_speed(f: FamilyFit, base: Speed) -> tuple[float, float, float, float, float | None, float]:

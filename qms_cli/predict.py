@@ -43,8 +43,12 @@ class Effects(NamedTuple):
     time_factor: float = 1.0
 
     @classmethod
-    def of(cls, options: tuple[str, ...], defs: dict[str, MemoryOption]) -> "Effects":
+    def of(cls, options: tuple[str, ...], defs: dict[str, MemoryOption],
+           measured: dict[str, float] | None = None) -> "Effects":
+        """The options combined; `measured` replaces an option's time factor by the one qms bench measured."""
         chosen = [defs[o] for o in options]
+        if measured:
+            chosen = [o._replace(time_factor=measured.get(o.name, o.time_factor)) for o in chosen]
         offload = max((o.offload for o in chosen), key=_OFFLOAD_RANK.__getitem__, default="none")
         return cls(offload, min((o.resident_fraction for o in chosen if o.offload == "partial"), default=1.0),
                    math.prod(o.activations for o in chosen), any(o.decode == "tiled" for o in chosen),
@@ -103,6 +107,17 @@ def pass_seconds(lin: float, attn: float, hidden: int, speed: Speed) -> float:
             + speed.step_overhead)
 
 
+def _working_memory(family: Family, speed: Speed) -> tuple[float, float, float, float]:
+    """(pass fixed, per token x hidden, decode fixed, decode per pixel) bytes: the family's reference numbers,
+    raised where qms bench measured more on this device. A measurement of scaled-down work only ever raises an
+    estimate: a lower one waits for a full-size run on a card to confirm it (planning a slower setting is
+    better than running out of memory)."""
+    ref = (float(family.activation_fixed), family.activation_bytes, 0.0, family.decode_bytes_per_pixel)
+    measured = dict(speed.memory).get(family.name)
+    return ref if measured is None else (max(ref[0], measured[0]), max(ref[1], measured[1]), measured[2],
+                                         max(ref[3], measured[3]))
+
+
 def _bytes(c: Component, factor: float = 1.0) -> float:
     return c.weights[c.precision] * factor
 
@@ -122,11 +137,11 @@ def predict(model: ModelProfile, family: Family, resolution: int, steps: int, fr
     w_vae = _bytes(vae)
     w_all = w_den + sum(w_tes) + w_vae
 
-    act = (family.activation_fixed + family.activation_bytes * g.attention_tokens * arch["hidden"]) \
-        * effects.activations
+    fixed, per_token, dec_fixed, per_pixel = _working_memory(family, speed)
+    act = (fixed + per_token * g.attention_tokens * arch["hidden"]) * effects.activations
     pixels = g.width * g.height
     decode_pixels = min(pixels, family.decode_tile**2) if effects.tiled else pixels
-    dec_ws = family.decode_bytes_per_pixel * decode_pixels
+    dec_ws = dec_fixed + per_pixel * decode_pixels
     block = w_den / arch["layers"]
     off = effects.offload if on_gpu else "none"
     if off == "none":

@@ -106,9 +106,9 @@ class Router:
         device = None if c.cpu else self.best
         # Without a card, card rungs are still predicted (with a reference card's speed) to say what they need.
         speed = self.speed(None) if c.cpu else self.speed(device) if device else self.throughput.gpu("")
+        effects = Effects.of(c.config.options, models.options, speed.option_factors(model.family))
         p = predict(model, models.families[model.family], c.config.resolution, c.config.steps or model.default_steps,
-                    c.config.frames, Effects.of(c.config.options, models.options), speed, on_gpu=not c.cpu,
-                    count=count)
+                    c.config.frames, effects, speed, on_gpu=not c.cpu, count=count)
         measured = self._measured(c, device)
         if measured is not None:  # an external runner timed this very configuration here (qms bench --runner)
             seconds = measured["seconds"] * count

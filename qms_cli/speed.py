@@ -30,6 +30,15 @@ class Speed(NamedTuple):
     # Measured speeds by model family (qms bench): (linear, linear width, attention, overhead, decoder flops
     # or None, decoder overhead).
     families: tuple[tuple[str, tuple[float, float, float, float, float | None, float]], ...] = ()
+    # Measured working memory by model family (qms bench): (pass fixed bytes, bytes per token x hidden unit,
+    # decode fixed bytes, decode bytes per pixel); and measured time factors of memory options, "family/option".
+    memory: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
+    option_time: tuple[tuple[str, float], ...] = ()
+
+    def option_factors(self, family: str) -> dict[str, float]:
+        """The measured time factors of memory options on this family's models."""
+        prefix = family + "/"
+        return {k[len(prefix):]: f for k, f in self.option_time if k.startswith(prefix)}
 
     def for_family(self, family: str) -> "Speed":
         """This speed with the family's measured numbers in place, if it was measured."""

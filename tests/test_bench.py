@@ -31,8 +31,8 @@ def env(tmp_path: Path) -> dict[str, str]:
 @needs_torch
 @pytest.mark.slow
 def test_tiny_model_shaped_bench_calibrates_plans(tmp_path: Path) -> None:
-    result = run_qms("bench", "--quick", "--evaluate", *IMAGE, "--json", "--report", str(tmp_path / "report"),
-                     env=env(tmp_path))
+    result = run_qms("bench", "--quick", "--evaluate", *IMAGE, "--isolate", "--json", "--report",
+                     str(tmp_path / "report"), env=env(tmp_path))
     assert result.code == 0, result.err
     data = result.json()
     validate_output(data, "bench-result")
@@ -41,11 +41,27 @@ def test_tiny_model_shaped_bench_calibrates_plans(tmp_path: Path) -> None:
     assert set(cal["coefficients"]) == {"flux"}
     flux = cal["coefficients"]["flux"]
     assert flux["linear_flops"] > 1e9 and flux["decode_flops"] > 1e9
-    tiers = {(e["tier"], e["function"]) for e in data["evaluations"] if e["kind"] == "step"}
+    tiers = {(e["tier"], e["function"]) for e in data["evaluations"] if e["kind"] == "step" and e["tier"]}
     assert tiers == {("low", "Create Image"), ("standard", "Create Image"), ("high", "Create Image")}
     # Quick sizes take milliseconds, so their errors are noisy: only their shape is checked here; the
     # accuracy goal is measured by benchmarks/test_accuracy.py on the full sizes.
     assert all(e["predicted_seconds"] > 0 and e["measured_seconds"] > 0 for e in data["evaluations"])
+    # The memory options diffusers offers, each measured next to a twin without it (on the processor:
+    # 8-bit weight storage and tiled decoding; layer-by-layer offloading needs a card).
+    options = {e["option"]: e for e in data["evaluations"] if e["option"]}
+    assert set(options) == {"fp8-storage", "tiled"}
+    effects = cal["options"]
+    assert 0.2 < effects["flux/fp8-storage"]["storage_factor"] < 0.7  # 8 of 32 bits, norms and embeddings kept
+    assert effects["flux/fp8-storage"]["time_factor"] > 0 and effects["flux/tiled"]["work_factor"] > 0
+    # Memory: measured per size (the processor's resident peak), fitted, and judged on the held-out sizes.
+    if sys.platform == "linux":
+        assert cal["memory"]["flux"]["bytes_per_token_hidden"] > 0 and cal["memory_margin"] >= 1.05
+        held = [e for e in data["evaluations"] if not e["option"]]
+        assert all(e["measured_peak_bytes"] > 0 and e["predicted_peak_bytes"] > 0 for e in held)
+        assert data["memory"]["measured"] == len(held)
+    # Each model ran in a process of its own.
+    processes = {s["detail"]["process"] for s in cal["samples"]}
+    assert len(processes) >= 4
     assert cal["torch_version"] and cal["threads"] >= 1 and cal["fingerprint"].startswith("cpu-")
     report = (tmp_path / "report" / "bench.html").read_text()
     assert "<svg" in report and "predicted" in report
@@ -79,6 +95,7 @@ def test_ctrl_c_keeps_what_was_measured(tmp_path: Path) -> None:
     assert len(saved) == 1
     data = json.loads(saved[0].read_text())
     assert data["partial"] is True and 6 <= len(data["samples"]) < 17
+    assert len({s["detail"]["process"] for s in data["samples"]}) == 1  # one worker unless --isolate
 
 
 def test_without_torch_it_says_how_to_get_it(qms: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,7 @@ SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "position": [3, 0, None, 1, 22], "start": [(240.0, 360.0), (0.0, 0.4)], "finish": [(300.0, 900.0), (5.0, 5.0)],
     "state": ["done", "failed", "cancelled"], "goal": ["tier_wait_spread", "solo_wait", "max_wait", "throughput"],
     "number": [1, 2, 3, 11, 23], "owner": ["ana"], "card": ["RTX 4090"],
+    "option": ["fp8-storage", "sequential", "tiled", "--lowvram"], "max_over": [0.08], "under": [0, 2],
 }
 BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False],
                                   "float": [45.0, 600.0, 9000.0], "float | None": [0.5, None],

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from qms_cli import __version__
+from qms_cli import __version__, memfit
 from qms_cli.bench.suite import LAYERS, Sizes, jobs
 from qms_cli.calibration import Calibration, Sample, band_for, errors, fit, median, percentile, predicted
 from qms_cli.catalog import Catalog
 from qms_cli.errors import DataError
+from qms_cli.memfit import MemoryFit, fit_memory
 from qms_cli.predict import step_work
 from qms_cli.values import Value
 
@@ -34,10 +35,20 @@ class Evaluation(Value):
     size: str
     predicted: float
     measured: float
+    option: str | None = None  # a memory option measured next to its twin without it
+    predicted_bytes: float | None = None  # peak memory: weights as stored + working memory
+    measured_bytes: float | None = None
 
     @property
     def error(self) -> float:
         return abs(self.predicted - self.measured) / self.measured
+
+    @property
+    def memory_error(self) -> float | None:
+        """(predicted - measured) / measured peak: negative when memory was under-predicted."""
+        if self.predicted_bytes is None or not self.measured_bytes:
+            return None
+        return (self.predicted_bytes - self.measured_bytes) / self.measured_bytes
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -59,9 +70,13 @@ def require_torch() -> None:
                         "pip install 'qms-cli[bench]' (or measure your own command with --runner)")
 
 
-def run_worker(request: dict[str, Any], total: int, progress: Progress) -> tuple[list[dict[str, Any]], dict[str, Any],
-                                                                                 bool]:
-    """(results, hello, interrupted): results as the worker reports them, one per finished job."""
+Results = list[dict[str, Any]]
+
+
+def run_worker(request: dict[str, Any], total: int, progress: Progress,
+               offset: int = 0) -> tuple[Results, dict[str, Any], bool]:
+    """(results, hello, interrupted): results as the worker reports them, one per finished job; progress
+    counts from `offset` (jobs finished by earlier workers of the same run)."""
     proc = subprocess.Popen([sys.executable, "-m", "qms_cli.bench.worker"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
@@ -78,7 +93,7 @@ def run_worker(request: dict[str, Any], total: int, progress: Progress) -> tuple
                 hello = data["hello"]
                 continue
             results.append(data)
-            progress(len(results), total, by_id[data["id"]], data)
+            progress(offset + len(results), total, by_id[data["id"]], data)
         proc.wait()
     except KeyboardInterrupt:
         interrupted = True
@@ -103,12 +118,18 @@ def samples_of(catalog: Catalog, job_list: list[dict[str, Any]], results: list[d
         if r["status"] != "ok":
             continue
         family = families[job["family"]]
-        detail: dict[str, Any] = {k: job[k] for k in ("heads", "tokens", "text_tokens", "side", "frames") if k in job}
-        detail.update({k: r[k] for k in ("repeats", "spread", "peak_bytes", "params") if k in r})
+        detail: dict[str, Any] = {"id": job["id"]}
+        detail.update({k: job[k] for k in ("heads", "tokens", "text_tokens", "side", "frames", "twin")
+                       if k in job})
+        detail.update({k: r[k] for k in ("repeats", "spread", "work_bytes", "weight_bytes", "params", "process")
+                       if k in r})
+        if job.get("options"):
+            detail["options"] = job["options"]
         if job["kind"] == "step":
             hidden = job["heads"] * HEAD_DIM
             tokens = r["tokens"]
             attention = tokens + job["text_tokens"] if family.joint_text else tokens
+            detail["attention_tokens"] = attention
             lin, attn = step_work(r["params"], sum(LAYERS[job["family"]]), hidden, attention, tokens,
                                   job["text_tokens"], family.joint_text)
             out.append(Sample("step", job["family"], r["seconds"], lin, attn, hidden, 0.0, job["fit"], job["tier"],
@@ -122,13 +143,22 @@ def samples_of(catalog: Catalog, job_list: list[dict[str, Any]], results: list[d
 
 def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int, device: str, dtype: str,
                  fingerprint: str, vram_limit: int | None, progress: Progress,
-                 families: list[str] | None = None) -> BenchResult:
-    """Measure, fit and evaluate; the calibration is built even from an interrupted run, if it can be."""
+                 families: list[str] | None = None, isolate: bool = False) -> BenchResult:
+    """Measure, fit and evaluate; the calibration is built even from an interrupted run, if it can be.
+    `isolate`: each model in a worker process of its own (no allocator state carried from one to the next)."""
     require_torch()
-    job_list = jobs(catalog, sizes, evaluate, families)
-    request = {"config": {"threads": threads, "device": device, "dtype": dtype, "cap_s": sizes.cap_s,
-                          "vram_limit": vram_limit}, "jobs": job_list}
-    results, hello, interrupted = run_worker(request, len(job_list), progress)
+    job_list = jobs(catalog, sizes, evaluate, families, card=device.startswith("cuda"))
+    config = {"threads": threads, "device": device, "dtype": dtype, "cap_s": sizes.cap_s, "vram_limit": vram_limit}
+    results: list[dict[str, Any]] = []
+    hello: dict[str, Any] = {}
+    interrupted = False
+    for group in (_by_model(job_list) if isolate else [job_list]):
+        got, hello_now, interrupted = run_worker({"config": config, "jobs": group}, len(job_list), progress,
+                                                 offset=len(results))
+        results += got
+        hello = hello or hello_now
+        if interrupted:
+            break
     failures = tuple(f"{_describe(next(j for j in job_list if j['id'] == r['id']))}: "
                      f"{'out of memory' if r['status'] == 'oom' else r.get('message', 'failed')}"
                      for r in results if r["status"] != "ok")
@@ -137,16 +167,86 @@ def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int
         coefficients = fit(samples)
     except ValueError:
         return BenchResult(None, (), failures, interrupted, len(results))
-    held = [s for s in samples if not s.fit]
+    memory, margin = fit_memory(samples)
+    held = [s for s in samples if not s.fit and not (s.detail or {}).get("options")]
     judged = held or [s for s in samples if s.fit]
     errs = errors(coefficients, judged)
     p90 = percentile(errs, 0.9)
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    options = option_effects(samples)
     cal = Calibration(fingerprint, hello.get("device", device), now, __version__, hello.get("torch"), threads,
-                      dtype, coefficients, median(errs), p90, band_for(p90), tuple(samples), {}, None, interrupted)
-    evaluations = tuple(Evaluation(s.kind, s.family, s.tier, s.function, _size(s), predicted(coefficients, s),
-                                   s.seconds) for s in held if s.family in coefficients)
+                      dtype, coefficients, median(errs), p90, band_for(p90), tuple(samples), {}, margin, interrupted,
+                      memory or None, options or None)
+    evaluations = tuple(_evaluate(catalog, coefficients, memory, margin or 1.0, s)
+                        for s in held if s.family in coefficients)
+    evaluations += _option_evaluations(catalog, samples, memory)
     return BenchResult(cal, evaluations, failures, interrupted, len(results))
+
+
+def _by_model(job_list: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The jobs in runs of the same model (the worker builds each model once and keeps it for the next job)."""
+    groups: list[list[dict[str, Any]]] = []
+    last: Any = None
+    for job in job_list:
+        key = (job["kind"], job["family"], job.get("heads"), tuple(job.get("options", ())))
+        if key != last:
+            groups.append([])
+            last = key
+        groups[-1].append(job)
+    return groups
+
+
+def _evaluate(catalog: Catalog, coefficients: dict[str, Any], memory: dict[str, MemoryFit], margin: float,
+              s: Sample) -> Evaluation:
+    """A held-out sample against the fitted time (and, where measured, memory) model."""
+    pb = mb = None
+    if memfit.measured(s) and s.family in memory:
+        pb, mb = memfit.predicted_peak(memory, s, margin), float(memfit.peak(s))
+    return Evaluation(s.kind, s.family, s.tier, s.function, _size(s), predicted(coefficients, s), s.seconds,
+                      None, pb, mb)
+
+
+def option_effects(samples: list[Sample]) -> dict[str, dict[str, float]]:
+    """Each memory option measured, by name: its time, weights and working memory as factors of its twin's."""
+    by_id = {(s.detail or {}).get("id"): s for s in samples}
+    out: dict[str, dict[str, float]] = {}
+    for s, twin in _pairs(samples, by_id):
+        d, t = s.detail or {}, twin.detail or {}
+        effect = {"time_factor": round(s.seconds / twin.seconds, 4)}
+        if d.get("weight_bytes") and t.get("weight_bytes"):
+            effect["storage_factor"] = round(d["weight_bytes"] / t["weight_bytes"], 4)
+        if d.get("work_bytes") and t.get("work_bytes"):
+            effect["work_factor"] = round(d["work_bytes"] / t["work_bytes"], 4)
+        out[f"{s.family}/{d['options'][0]}"] = effect
+    return out
+
+
+def _pairs(samples: list[Sample], by_id: dict[Any, Sample]) -> list[tuple[Sample, Sample]]:
+    return [(s, by_id[(s.detail or {})["twin"]]) for s in samples
+            if (s.detail or {}).get("options") and (s.detail or {}).get("twin") in by_id]
+
+
+def _option_evaluations(catalog: Catalog, samples: list[Sample], memory: dict[str, MemoryFit]) -> tuple[Evaluation,
+                                                                                                        ...]:
+    """What the model profiles say each option costs or saves (time_factor, storage_factor, a tiled decoder's
+    workspace capped at one tile), applied to the twin's measurement, against what the option measured."""
+    defs = catalog.models.options
+    by_id = {(s.detail or {}).get("id"): s for s in samples}
+    out = []
+    for s, twin in _pairs(samples, by_id):
+        name = (s.detail or {})["options"][0]
+        o, d, t = defs[name], s.detail or {}, twin.detail or {}
+        pb = mb = None
+        if d.get("work_bytes") is not None and t.get("work_bytes") is not None:
+            mb = float(d.get("weight_bytes", 0) + d["work_bytes"])
+            if name == "fp8-storage":
+                pb = t.get("weight_bytes", 0) * o.storage_factor + t["work_bytes"]
+            elif name == "tiled" and s.family in memory:
+                f = memory[s.family]
+                pb = d.get("weight_bytes", 0) + f.decode_fixed + f.decode_per_pixel * (d["side"] // 2) ** 2
+        out.append(Evaluation(s.kind, s.family, None, None, _size(s), twin.seconds * o.time_factor, s.seconds,
+                              name, pb, mb))
+    return tuple(out)
 
 
 def _size(s: Sample) -> str:

@@ -5,6 +5,11 @@ function (a third width, each tier's own token count) that the fit never saw.
 Sizes: 128-wide heads as in FLUX.1 and Wan 2.1; widths of 2 and 4 heads (1 and 3 with --quick); token counts
 doubling up to a cap (8192; 512 with --quick) that is also the largest size evaluated, so the fit always spans
 the sizes it is judged on; a tier whose own token count is larger is evaluated at the cap.
+
+Memory options (with --evaluate): each option diffusers offers that the family's models list -- weights stored
+in 8 bits (layerwise casting) and, on a card, layer-by-layer offloading for a denoising pass; tiled decoding
+(tiles of half the side) for a decode -- is measured at one held-out size next to a twin without it, so the
+option's cost in time and its saving in memory are measured rather than assumed.
 """
 
 from __future__ import annotations
@@ -32,24 +37,30 @@ class Sizes(NamedTuple):
 FULL = Sizes((2, 4), 3, (256, 1024, 2048, 4096, 8192), 64, 512, 8192, (64, 128, 256), 192, (48, 80, 128), 96, 5.0)
 QUICK = Sizes((1, 3), 2, (64, 128, 256, 512), 16, 64, 512, (32, 64), 48, (32, 64), 48, 0.5)
 LAYERS = {"flux": [1, 2], "wan": [2]}  # FLUX: 1 double-stream + 2 single-stream blocks; Wan: 2 blocks
+STEP_OPTIONS = ("fp8-storage", "sequential")  # memory options a denoising pass is measured with (workloads.py)
+DECODE_OPTIONS = ("tiled",)
 VIDEO_FRAMES = 5  # decoded frames of a video decode job (2 latent frames)
 
 
-def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | None = None) -> list[dict[str, Any]]:
+def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | None = None,
+         card: bool = False) -> list[dict[str, Any]]:
     """The measurements, in the order the worker runs them (grouped by model, so each is built once)."""
     models = catalog.models
     tiers = catalog.tiers
     used: dict[str, float] = {}
+    supported: dict[str, set[str]] = {}
     for tier in tiers.tiers:
         for config in tier.mappings.values():
             m = models.models[config.model]
             used.setdefault(m.family, m.architecture["ffn"] / m.architecture["hidden"])
+            supported.setdefault(m.family, set()).update(m.memory_options)
     if families:
         used = {f: r for f, r in used.items() if f in families}
     out: list[dict[str, Any]] = []
 
-    def add(**job: Any) -> None:
-        out.append({"id": len(out), **job})
+    def add(**job: Any) -> int:
+        out.append({"id": len(out), "options": [], **job})
+        return len(out) - 1
 
     for family, ffn in used.items():
         step = {"kind": "step", "family": family, "layers": LAYERS[family], "ffn_ratio": ffn}
@@ -69,12 +80,23 @@ def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | N
                     add(**step, heads=sizes.eval_heads, tokens=max(16, min(g.tokens, sizes.cap - text)),
                         text_tokens=text, frames=1 if family == "flux" else max(1, min(g.latent_frames, 8)),
                         fit=False, tier=tier.id, function=fn)
+            step_options = [o for o in STEP_OPTIONS if o in supported[family] and (card or o != "sequential")]
+            if step_options:
+                size = {**step, "heads": sizes.eval_heads, "tokens": sizes.tokens[-2], "text_tokens": sizes.fit_text,
+                        "frames": frames, "fit": False, "tier": None, "function": None}
+                twin = add(**size)
+                for option in step_options:
+                    add(**{**size, "options": [option], "twin": twin})
         video = family != "flux"
         sides = sizes.video_sides if video else sizes.decode_sides
         n = VIDEO_FRAMES if video else 1
         for side in sides:
             add(kind="decode", family=family, side=side, frames=n, fit=True, tier=None, function=None)
         if evaluate:
-            add(kind="decode", family=family, side=sizes.video_eval if video else sizes.decode_eval, frames=n,
-                fit=False, tier=None, function=None)
+            decode = {"kind": "decode", "family": family, "side": sizes.video_eval if video else sizes.decode_eval,
+                      "frames": n, "fit": False, "tier": None, "function": None}
+            twin = add(**decode)
+            for option in DECODE_OPTIONS:
+                if option in supported[family]:
+                    add(**{**decode, "options": [option], "twin": twin})
     return out

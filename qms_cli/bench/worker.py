@@ -20,13 +20,11 @@ def main() -> int:
     import torch
     from diffusers.utils import logging as diffusers_logging
 
-    from qms_cli.bench import workloads
-    from qms_cli.bench.measure import timed
+    from qms_cli.bench.measure import ProcessPeak, timed
 
     diffusers_logging.set_verbosity_error()
     torch.set_num_threads(config["threads"])
     device = config["device"]
-    dtype = getattr(torch, config["dtype"])
     cuda = device.startswith("cuda")
     if cuda and config.get("vram_limit"):
         total = torch.cuda.get_device_properties(device).total_memory
@@ -34,35 +32,19 @@ def main() -> int:
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     name = torch.cuda.get_device_name(device) if cuda else "processor"
     print(json.dumps({"hello": {"torch": torch.__version__, "device": name}}), flush=True)
-    models: dict[Any, tuple[Any, int]] = {}
+    peak = _card_peak(torch, device) if cuda else ProcessPeak().measure
+    models: dict[Any, tuple[Any, int, int]] = {}
     for job in request["jobs"]:
-        result: dict[str, Any] = {"id": job["id"], "status": "ok"}
+        result: dict[str, Any] = {"id": job["id"], "status": "ok", "process": os.getpid()}
         try:
             if cuda:
                 torch.cuda.empty_cache()
-                torch.cuda.reset_peak_memory_stats(device)
-            if job["kind"] == "step":
-                key: Any = ("step", job["family"], job["heads"], tuple(job["layers"]))
-                if key not in models:
-                    models.clear()  # one model resident at a time
-                    models[key] = workloads.build_step(job["family"], job["heads"], job["layers"], job["ffn_ratio"],
-                                                       device, dtype)
-                model, params = models[key]
-                run = workloads.step_call(job["family"], model, job["tokens"], job["text_tokens"], job["frames"],
-                                          device, dtype)
-                tokens = (workloads.wan_tokens(job["tokens"], job["frames"]) if job["family"] == "wan"
-                          else job["tokens"])
-                result.update(params=params, tokens=tokens)
-            else:
-                key = ("decode", job["family"])
-                if key not in models:
-                    models.clear()
-                    models[key] = (workloads.build_decoder(job["family"], device, dtype), 0)
-                run = workloads.decode_call(job["family"], models[key][0], job["side"], job["frames"], device, dtype)
+            run = _prepare(job, models, config, result)
             t = timed(run, cap_s=config["cap_s"], sync=sync)
             result.update(seconds=t.seconds, repeats=t.repeats, spread=t.spread)
-            if cuda:
-                result["peak_bytes"] = torch.cuda.max_memory_allocated(device)
+            work = peak(run, sync)
+            if work is not None:
+                result["work_bytes"] = work
         except torch.cuda.OutOfMemoryError as e:
             result.update(status="oom", message=str(e).splitlines()[0])
         except KeyboardInterrupt:
@@ -71,6 +53,51 @@ def main() -> int:
             result.update(status="error", message=f"{type(e).__name__}: {e}"[:300])
         print(json.dumps(result), flush=True)
     return 0
+
+
+def _prepare(job: dict[str, Any], models: dict[Any, tuple[Any, int, int]], config: dict[str, Any],
+             result: dict[str, Any]) -> Any:
+    """The job's work, ready to run (its model built, or reused from the job before); fills in the
+    parameters, weight bytes and token count the result reports."""
+    import torch
+
+    from qms_cli.bench import workloads
+
+    device, dtype = config["device"], getattr(torch, config["dtype"])
+    options = tuple(job.get("options", ()))
+    if job["kind"] == "step":
+        key: Any = ("step", job["family"], job["heads"], tuple(job["layers"]), options)
+        if key not in models:
+            models.clear()  # one model resident at a time
+            model, params = workloads.build_step(job["family"], job["heads"], job["layers"], job["ffn_ratio"],
+                                                 device, dtype, options)
+            models[key] = (model, params, workloads.weight_bytes(model))
+        model, params, stored = models[key]
+        tokens = workloads.wan_tokens(job["tokens"], job["frames"]) if job["family"] == "wan" else job["tokens"]
+        result.update(params=params, weight_bytes=stored, tokens=tokens)
+        return workloads.step_call(job["family"], model, job["tokens"], job["text_tokens"], job["frames"], device,
+                                   dtype)
+    key = ("decode", job["family"], options, job["side"] // 2 if options else 0)
+    if key not in models:
+        models.clear()
+        vae = workloads.build_decoder(job["family"], device, dtype, options, tile=job["side"] // 2)
+        models[key] = (vae, 0, workloads.weight_bytes(vae))
+    vae, _, stored = models[key]
+    result.update(weight_bytes=stored)
+    return workloads.decode_call(job["family"], vae, job["side"], job["frames"], device, dtype)
+
+
+def _card_peak(torch: Any, device: str) -> Any:
+    """The working memory of one piece of work on a card: the allocator's peak above what it held before."""
+
+    def measure(run: Any, sync: Any) -> int:
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        run()
+        sync()
+        return int(torch.cuda.max_memory_allocated(device) - before)
+
+    return measure
 
 
 if __name__ == "__main__":

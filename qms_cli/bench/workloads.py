@@ -17,8 +17,9 @@ TEXT_DIM = 256  # the text embeddings' width going in (the projection to the hid
 
 
 def build_step(family: str, heads: int, layers: list[int], ffn_ratio: float, device: str,
-               dtype: torch.dtype) -> tuple[Any, int]:
-    """A denoiser of the family's architecture: `heads` x 128 wide, `layers` deep; (model, parameters)."""
+               dtype: torch.dtype, options: tuple[str, ...] = ()) -> tuple[Any, int]:
+    """A denoiser of the family's architecture: `heads` x 128 wide, `layers` deep, with the memory `options`
+    diffusers offers applied (STEP_OPTIONS); (model, parameters)."""
     model: Any
     if family == "flux":
         from diffusers import FluxTransformer2DModel
@@ -36,8 +37,22 @@ def build_step(family: str, heads: int, layers: list[int], ffn_ratio: float, dev
                                       ffn_dim=round(hidden * ffn_ratio), num_layers=layers[0])
     else:
         raise ValueError(f"no model-shaped workload for family {family!r}")
-    model = model.to(device=device, dtype=dtype).eval()
-    return model, sum(p.numel() for p in model.parameters())
+    sequential = "sequential" in options
+    if sequential and not device.startswith("cuda"):
+        raise ValueError("layer-by-layer offloading moves weights to a graphics card; this run uses the processor")
+    model = model.to(device="cpu" if sequential else device, dtype=dtype).eval()
+    params = sum(p.numel() for p in model.parameters())
+    if "fp8-storage" in options:  # weights stored in 8 bits, cast to the compute precision layer by layer
+        model.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
+    if sequential:  # one block on the card at a time, the rest in main memory
+        model.enable_group_offload(onload_device=torch.device(device), offload_device=torch.device("cpu"),
+                                   offload_type="block_level", num_blocks_per_group=1)
+    return model, params
+
+
+def weight_bytes(model: Any) -> int:
+    """Bytes of the model's weights and buffers as stored (after any storage casting)."""
+    return sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()])
 
 
 def step_call(family: str, model: Any, tokens: int, text_tokens: int, frames: int, device: str,
@@ -78,8 +93,9 @@ def wan_tokens(tokens: int, frames: int) -> int:
     return frames * h * max(1, per_frame // h)
 
 
-def build_decoder(family: str, device: str, dtype: torch.dtype) -> Any:
-    """The family's full-size image or video decoder."""
+def build_decoder(family: str, device: str, dtype: torch.dtype, options: tuple[str, ...] = (),
+                  tile: int = 0) -> Any:
+    """The family's full-size image or video decoder; with "tiled", decoding in `tile`-pixel tiles."""
     vae: Any
     if family == "flux":
         from diffusers import AutoencoderKL
@@ -91,6 +107,13 @@ def build_decoder(family: str, device: str, dtype: torch.dtype) -> Any:
         from diffusers import AutoencoderKLWan
 
         vae = AutoencoderKLWan()
+    if "tiled" in options:
+        if family == "flux":
+            vae.enable_tiling()
+            vae.tile_sample_min_size, vae.tile_latent_min_size = tile, tile // 8
+        else:
+            vae.enable_tiling(tile_sample_min_height=tile, tile_sample_min_width=tile,
+                              tile_sample_stride_height=tile * 3 // 4, tile_sample_stride_width=tile * 3 // 4)
     return vae.to(device=device, dtype=dtype).eval()
 
 

@@ -21,6 +21,7 @@ def bench(
     threads: Annotated[int | None, typer.Option(help="Processor threads to use (default: the physical cores).")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     vram_limit: VramLimitOpt = None,
+    isolate: Annotated[bool | None, typer.Option("--isolate/--no-isolate", help="Each model size in a process of its own (default: on a graphics card).")] = None,  # noqa: E501
     report: Annotated[Path | None, typer.Option("--report", metavar="DIR", help="Write bench.html with charts to DIR.")] = None,  # noqa: E501
     output: Annotated[Path | None, typer.Option("--output", metavar="FILE", help="Save the calibration here instead of the user data folder.")] = None,  # noqa: E501
     as_json: JsonOpt = False,
@@ -32,4 +33,4 @@ def bench(
     from qms_cli.cli.bench_flow import run_bench
 
     run_bench(settings(ctx), quick, evaluate, functions or [], runner, timeout, threads, device, vram_limit, report,
-              output, as_json)
+              output, as_json, isolate)

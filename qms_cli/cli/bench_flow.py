@@ -13,7 +13,7 @@ from qms_cli.errors import UsageError
 def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[str], runner: str | None,
               timeout: float | None,
               threads: int | None, device: str, vram_limit: str | None, report: Path | None, output: Path | None,
-              as_json: bool) -> None:
+              as_json: bool, isolate: bool | None = None) -> None:
     import typer
 
     from qms_cli import calibration
@@ -54,7 +54,7 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
             result = model_shaped(qm.catalog, QUICK if quick else FULL, evaluate=evaluate, threads=n_threads,
                                   device="cuda:0" if use_cuda else "cpu", dtype="bfloat16" if use_cuda else "float32",
                                   fingerprint=fingerprint, vram_limit=limit, progress=progress.update,
-                                  families=families)
+                                  families=families, isolate=use_cuda if isolate is None else isolate)
             cal = result.calibration
             if cal is not None and existing is not None:
                 cal = replace(cal, configurations=existing.configurations)

@@ -78,11 +78,28 @@ def result_json(outcome: Any, cal: Calibration | None, saved: Path | None) -> di
                 "runs": runs, "evaluations": [], "failures": [],
                 "calibration": cal.as_json() if cal else None}
     evaluations = [{"kind": e.kind, "family": e.family, "tier": e.tier, "function": e.function, "size": e.size,
-                    "predicted_seconds": e.predicted, "measured_seconds": e.measured, "error": e.error}
+                    "option": e.option, "predicted_seconds": e.predicted, "measured_seconds": e.measured,
+                    "error": e.error, "predicted_peak_bytes": _whole(e.predicted_bytes),
+                    "measured_peak_bytes": _whole(e.measured_bytes), "memory_error": e.memory_error}
                    for e in outcome.evaluations]
     return {"kind": "model-shaped", "interrupted": outcome.interrupted, "saved": str(saved) if saved else None,
-            "runs": [], "evaluations": evaluations, "failures": list(outcome.failures),
-            "calibration": cal.as_json() if cal else None}
+            "runs": [], "evaluations": evaluations, "memory": memory_accuracy(outcome.evaluations),
+            "failures": list(outcome.failures), "calibration": cal.as_json() if cal else None}
+
+
+def memory_accuracy(evaluations: Any) -> dict[str, Any] | None:
+    """Peak memory on the held-out sizes (memory options aside): how many were under-predicted, and by how much
+    the rest were over (the goal: none under, none more than 20% over)."""
+    errs = [e.memory_error for e in evaluations if e.option is None and e.memory_error is not None]
+    if not errs:
+        return None
+    over = [x for x in errs if x >= 0]
+    return {"measured": len(errs), "under_predicted": len(errs) - len(over), "worst_under": min(min(errs), 0.0),
+            "median_over": sorted(over)[len(over) // 2] if over else 0.0, "max_over": max(over, default=0.0)}
+
+
+def _whole(x: float | None) -> int | None:
+    return None if x is None else int(x)
 
 
 def emit_json_result(outcome: Any, cal: Calibration | None, saved: Path | None) -> None:
@@ -101,9 +118,14 @@ def show(outcome: Any, cal: Calibration | None, saved: Path | None, report: Path
         if outcome.evaluations:
             table = Table(list(m.EVAL_COLUMNS))
             for e in outcome.evaluations:
-                table.add(e.tier or "-", e.function or e.kind, e.size, f"{e.predicted * 1000:.0f} ms",
-                          f"{e.measured * 1000:.0f} ms", f"{e.error:.1%}")
+                table.add(m.bench_option(e.option) if e.option else e.tier or "-", e.function or e.kind, e.size,
+                          f"{e.predicted * 1000:.0f} ms", f"{e.measured * 1000:.0f} ms", f"{e.error:.1%}",
+                          m.size_or_na(_whole(e.predicted_bytes)), m.size_or_na(_whole(e.measured_bytes)))
             emit_table(table)
+        memory = memory_accuracy(outcome.evaluations)
+        if memory:
+            lines.append(m.bench_memory(memory["measured"], memory["under_predicted"], memory["max_over"],
+                                        cal.device == "processor" if cal else True))
         lines += [f"{m.NOTICE_MARK} {f}" for f in outcome.failures]
         if cal is None:
             lines.append(m.bench_too_few(outcome.measured))
@@ -126,14 +148,14 @@ def write_report(folder: Path, outcome: Any, cal: Calibration | None) -> Path:
     rows = [(f"{e['tier'] or '-'} · {e['function'] or e['kind']} · {e['size']}", e["predicted_seconds"],
              e["measured_seconds"]) for e in data["evaluations"]]
     rows += [(f"{r['tier']} · {r['function']}", r["predicted_seconds"], r["seconds"]) for r in data["runs"]]
-    samples = (cal.samples if cal else ())
-    memory: list[tuple[str, int]] = [(f"{s.family} {(s.detail or {}).get('tokens', '')} tokens",
-                                      int((s.detail or {})["peak_bytes"]))
-                                     for s in samples if (s.detail or {}).get("peak_bytes")]
+    memory = [(f"{e['option'] or e['tier'] or '-'} · {e['function'] or e['kind']} · {e['size']}",
+               (e["predicted_peak_bytes"] or 0) / 2**20 or None, e["measured_peak_bytes"] / 2**20)
+              for e in data["evaluations"] if e["measured_peak_bytes"] is not None]
+    memory += [(f"{r['tier']} · {r['function']}", None, r["peak_bytes"] / 2**20) for r in data["runs"]
+               if r["peak_bytes"]]
     page = _PAGE.format(title=html.escape(m.BENCH_REPORT_TITLE), summary=html.escape(_summary(cal)),
                         time_chart=_bars(rows, "s") if rows else f"<p>{html.escape(m.BENCH_NO_EVALUATION)}</p>",
-                        memory_chart=_bars([(n, None, b / 2**30) for n, b in memory], "GB") if memory
-                        else f"<p>{html.escape(m.BENCH_NO_MEMORY)}</p>",
+                        memory_chart=_bars(memory, "MB") if memory else f"<p>{html.escape(m.BENCH_NO_MEMORY)}</p>",
                         data=html.escape(json.dumps(data, indent=1)))
     path = folder / "bench.html"
     path.write_text(page, encoding="utf-8")
@@ -172,7 +194,7 @@ overflow:auto;max-height:30em}} .key span{{display:inline-block;width:1em;height
 <h2>Time: predicted and measured</h2>
 <p class="key"><span style="background:#9ecae1"></span>predicted<span style="background:#3182bd"></span>measured</p>
 {time_chart}
-<h2>Graphics memory at the peak</h2>
+<h2>Memory at the peak: predicted and measured</h2>
 {memory_chart}
 <h2>All figures</h2><pre>{data}</pre>
 </body></html>

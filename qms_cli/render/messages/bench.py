@@ -9,9 +9,12 @@ from __future__ import annotations
 BENCH_MEASURING = "Measuring"
 BENCH_REPORT_TITLE = "qms bench: how accurate are the time estimates on this machine"
 BENCH_NO_EVALUATION = "No held-out measurements: run qms bench with --evaluate."
-BENCH_NO_MEMORY = "Graphics memory is only measured on a graphics card; this run used the processor."
+BENCH_NO_MEMORY = "No memory was measured: run qms bench with --evaluate on Linux or on a graphics card."
 BENCH_NOTHING_FITTED = "Too few measurements to calibrate."
-EVAL_COLUMNS = ["Tier", "Function", "Size measured", "Predicted", "Measured", "Error"]
+EVAL_COLUMNS = ["Tier", "Function", "Size measured", "Predicted", "Measured", "Error", "Memory predicted",
+                "Memory measured"]
+_OPTION_WORDS = {"fp8-storage": "smaller stored weights", "sequential": "one layer on the card at a time",
+                 "tiled": "picture decoded in tiles"}
 RUNNER_COLUMNS = ["Tier", "Function", "Took", "Predicted", "Graphics memory", "Exit code"]
 
 
@@ -21,6 +24,20 @@ def bench_job(job: dict[str, object]) -> str:
     if job.get("kind") == "decode":
         return f"timing the picture decoder at {job['side']} px"
     return f"timing a small model of the same design, size {job.get('tokens')}"
+
+
+def bench_option(option: str) -> str:
+    """A memory-saving setting, in words (the table's tier column, for a setting measured on its own)."""
+    return _OPTION_WORDS.get(option, "a memory-saving setting")
+
+
+def bench_memory(measured: int, under: int, max_over: float, processor: bool) -> str:
+    where = "main memory (this run used the processor)" if processor else "graphics memory"
+    if under:
+        return (f"Peak {where}: under the measured peak for {under} of {measured} sizes it was not fitted to; "
+                "qms keeps its larger safety margin.")
+    return (f"Peak {where}: never under the measured peak on {measured} sizes it was not fitted to, "
+            f"at most {max_over:.0%} over.")
 
 
 def bench_accuracy(median: float, p90: float, held_out: bool) -> str:
