@@ -161,3 +161,78 @@ def test_external_runner_times_each_tier_and_calibrates_those_configurations(tmp
     assert task["predicted"]["basis"].startswith("measured here with your own command")
     assert task["predicted"]["seconds"]["expected"] == pytest.approx(configs["standard/Create Image"]["seconds"],
                                                                      abs=0.01)  # the plan rounds to 10 ms
+
+
+def tiny_profiles(folder: Path) -> Path:
+    """The shipped profiles with every model shrunk to a few million parameters (decoders stay full size, as
+    they are small) and small pictures: "full size" that a processor runs in seconds."""
+    import shutil
+
+    import yaml
+
+    shutil.copytree(ROOT / "profiles", folder)
+    models = yaml.safe_load((folder / "models.yaml").read_text())
+    mb = 2**20
+    for family in models["families"].values():
+        family["activations"]["fixed"] = "4MB"
+        family["encode_workspace"] = "4MB"
+    for model in models["models"].values():
+        model["architecture"].update(hidden=256, heads=2, ffn=1024, text_tokens=16,
+                                     **({"layers": 2, "double_blocks": 1, "single_blocks": 1}
+                                        if model["family"] == "flux" else {"layers": 2}))
+        for comp in model["components"].values():
+            if comp["role"] != "vae":
+                comp["params"] = 5_000_000
+                comp["weights"] = {p: f"{5 * n}MB" for p, n in {"bf16": 2, "fp16": 2, "fp8": 1, "int8": 1,
+                                                                 "nf4": 0.5, "int4": 0.5}.items()
+                                   if p in comp["weights"]}
+    (folder / "models.yaml").write_text(yaml.safe_dump(models, sort_keys=False))
+    tiers = yaml.safe_load((folder / "tiers.yaml").read_text())
+    for tier in tiers["tiers"]:
+        tier["mappings"]["Create Image"]["resolution"] = 128
+    (folder / "tiers.yaml").write_text(yaml.safe_dump(tiers, sort_keys=False, allow_unicode=True))
+    assert mb
+    return folder
+
+
+@needs_torch
+@pytest.mark.slow
+def test_rungs_run_full_size_and_are_judged_against_the_limit(tmp_path: Path) -> None:
+    profiles = tiny_profiles(tmp_path / "profiles")
+    result = run_qms("--profiles", str(profiles), "bench", "--rungs", "--vram-limit", "2.5GB", *IMAGE, "--json",
+                     "--report", str(tmp_path / "report"), env=env(tmp_path))
+    assert result.code == 0, result.err
+    data = result.json()
+    validate_output(data, "bench-result")
+    rungs = data["rungs"]
+    limit = rungs["limit_bytes"]
+    checks = rungs["checks"]
+    assert data["kind"] == "rungs" and data["calibration"] is None and not data["saved"]
+    ran = [c for c in checks if c["status"] == "ok"]
+    skipped = [c for c in checks if c["status"] == "skipped"]
+    assert ran and skipped
+    assert all(c["why"] == "needs_card" for c in skipped)
+    assert all("--lowvram" in c["options"] or "sequential" in c["options"] for c in skipped)
+    for c in ran:  # the truth on the processor: the measured peak against the card qms planned for
+        assert c["measured_bytes"] > 0 and c["measured_seconds"] > 0
+        assert c["fits"] == (c["measured_bytes"] <= limit)
+    # Full size: the pass holds the whole denoiser (5 M parameters, 32-bit) plus, with nothing offloaded, the
+    # text encoders and decoder as plain bytes.
+    plain = next(c for c in ran if c["phase"] == "denoise" and not c["options"] and c["tier"] == "high")
+    assert plain["measured_bytes"] > 5_000_000 * 4 + 10 * 2**20
+    v = rungs["verdicts"]
+    assert v["agree"] + v["unsafe"] + v["cautious"] + v["unmeasured"] == len(checks) // 2
+    assert v["agree"] + v["unsafe"] + v["cautious"] >= 1
+    people = run_qms("--profiles", str(profiles), "bench", "--rungs", "--vram-limit", "2.5GB", *IMAGE,
+                     env=env(tmp_path))
+    assert people.code == 0 and "qms was right about" in people.out and "not run here" in people.out
+    assert "<svg" in (tmp_path / "report" / "bench.html").read_text()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--rungs"], "--rungs on the processor needs --vram-limit"),
+    (["--rungs", "--runner", "echo"], "--rungs and --runner measure different things"),
+])
+def test_rungs_usage(qms: Any, args: list[str], message: str) -> None:
+    result = qms("bench", *args)
+    assert result.code == 2 and message in result.err

@@ -13,7 +13,8 @@ from qms_cli.render import messages
 SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "node": ["hero-shot"], "path": ["/home/ana/posters/project.json"], "name": ["Spring posters"],
     "machine": ["Desktop with an RTX 4090 24 GB"], "cpu": ["AMD Ryzen 9 7950X"], "programs": ["python3 (12 GB)"],
-    "why": ["the card stopped responding"], "status": ["runs", "slower", "processor", "falls_back"],
+    "why": ["the card stopped responding", "needs_card", "too_large", "four_bit"],
+    "status": ["runs", "slower", "processor", "falls_back"],
     "function": ["Create Video"], "n": [12 * 2**30, None],
     "job": [{"kind": "runner", "tier": "high", "function": "Create Image"}, {"kind": "decode", "side": 64},
             {"kind": "step", "tokens": 1024}],
@@ -21,6 +22,8 @@ SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "state": ["done", "failed", "cancelled"], "goal": ["tier_wait_spread", "solo_wait", "max_wait", "throughput"],
     "number": [1, 2, 3, 11, 23], "owner": ["ana"], "card": ["RTX 4090"],
     "option": ["fp8-storage", "sequential", "tiled", "--lowvram"], "max_over": [0.08], "under": [0, 2],
+    "options": [("fp8-storage", "tiled"), ("--medvram",), ()], "phase": ["denoise", "decode"],
+    "fits": [True, False, None], "run_status": ["ok", "oom", "skipped", "planned", "error"],
 }
 BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False],
                                   "float": [45.0, 600.0, 9000.0], "float | None": [0.5, None],

@@ -149,16 +149,7 @@ def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int
     require_torch()
     job_list = jobs(catalog, sizes, evaluate, families, card=device.startswith("cuda"))
     config = {"threads": threads, "device": device, "dtype": dtype, "cap_s": sizes.cap_s, "vram_limit": vram_limit}
-    results: list[dict[str, Any]] = []
-    hello: dict[str, Any] = {}
-    interrupted = False
-    for group in (_by_model(job_list) if isolate else [job_list]):
-        got, hello_now, interrupted = run_worker({"config": config, "jobs": group}, len(job_list), progress,
-                                                 offset=len(results))
-        results += got
-        hello = hello or hello_now
-        if interrupted:
-            break
+    results, hello, interrupted = run_jobs(job_list, config, progress, isolate)
     failures = tuple(f"{_describe(next(j for j in job_list if j['id'] == r['id']))}: "
                      f"{'out of memory' if r['status'] == 'oom' else r.get('message', 'failed')}"
                      for r in results if r["status"] != "ok")
@@ -183,12 +174,31 @@ def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int
     return BenchResult(cal, evaluations, failures, interrupted, len(results))
 
 
+def run_jobs(job_list: list[dict[str, Any]], config: dict[str, Any], progress: Progress,
+              isolate: bool) -> tuple[Results, dict[str, Any], bool]:
+    """All the jobs, in one worker or (isolate) one per model; stops at an interruption."""
+    results: Results = []
+    hello: dict[str, Any] = {}
+    interrupted = False
+    for group in (_by_model(job_list) if isolate else [job_list]):
+        if not group:
+            continue
+        got, hello_now, interrupted = run_worker({"config": config, "jobs": group}, len(job_list), progress,
+                                                 offset=len(results))
+        results += got
+        hello = hello or hello_now
+        if interrupted:
+            break
+    return results, hello, interrupted
+
+
 def _by_model(job_list: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """The jobs in runs of the same model (the worker builds each model once and keeps it for the next job)."""
     groups: list[list[dict[str, Any]]] = []
     last: Any = None
     for job in job_list:
-        key = (job["kind"], job["family"], job.get("heads"), tuple(job.get("options", ())))
+        key = (job["kind"], job["family"], job.get("heads"), str(job.get("layers")), tuple(job.get("options", ())),
+               job.get("tile"))
         if key != last:
             groups.append([])
             last = key

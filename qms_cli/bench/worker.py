@@ -40,11 +40,15 @@ def main() -> int:
             if cuda:
                 torch.cuda.empty_cache()
             run = _prepare(job, models, config, result)
-            t = timed(run, cap_s=config["cap_s"], sync=sync)
+            # What else the phase keeps in memory (components the job does not build), as plain bytes.
+            stand_in = torch.ones(job.get("stand_in_bytes", 0), dtype=torch.uint8, device=device)
+            t = timed(run, cap_s=config["cap_s"], sync=sync, min_repeats=job.get("repeats", 3))
             result.update(seconds=t.seconds, repeats=t.repeats, spread=t.spread)
+            resident = torch.cuda.memory_allocated(device) if cuda else result["weight_bytes"] + stand_in.numel()
             work = peak(run, sync)
             if work is not None:
-                result["work_bytes"] = work
+                result.update(work_bytes=work, peak_bytes=resident + work)
+            del stand_in
         except torch.cuda.OutOfMemoryError as e:
             result.update(status="oom", message=str(e).splitlines()[0])
         except KeyboardInterrupt:
@@ -63,28 +67,32 @@ def _prepare(job: dict[str, Any], models: dict[Any, tuple[Any, int, int]], confi
 
     from qms_cli.bench import workloads
 
-    device, dtype = config["device"], getattr(torch, config["dtype"])
+    device, dtype = config["device"], getattr(torch, job.get("dtype", config["dtype"]))
     options = tuple(job.get("options", ()))
     if job["kind"] == "step":
-        key: Any = ("step", job["family"], job["heads"], tuple(job["layers"]), options)
+        text_dim = job.get("text_dim", workloads.TEXT_DIM)
+        key: Any = ("step", job["family"], job["heads"], tuple(job["layers"]), options, text_dim)
         if key not in models:
             models.clear()  # one model resident at a time
             model, params = workloads.build_step(job["family"], job["heads"], job["layers"], job["ffn_ratio"],
-                                                 device, dtype, options)
+                                                 device, dtype, options, text_dim=text_dim,
+                                                 empty=job.get("empty", False))
             models[key] = (model, params, workloads.weight_bytes(model))
         model, params, stored = models[key]
         tokens = workloads.wan_tokens(job["tokens"], job["frames"]) if job["family"] == "wan" else job["tokens"]
         result.update(params=params, weight_bytes=stored, tokens=tokens)
         return workloads.step_call(job["family"], model, job["tokens"], job["text_tokens"], job["frames"], device,
-                                   dtype)
-    key = ("decode", job["family"], options, job["side"] // 2 if options else 0)
+                                   dtype, text_dim)
+    tile = job.get("tile", job["side"] // 2) if "tiled" in options else 0
+    key = ("decode", job["family"], options, tile)
     if key not in models:
         models.clear()
-        vae = workloads.build_decoder(job["family"], device, dtype, options, tile=job["side"] // 2)
+        vae = workloads.build_decoder(job["family"], device, dtype, options, tile=tile)
         models[key] = (vae, 0, workloads.weight_bytes(vae))
     vae, _, stored = models[key]
     result.update(weight_bytes=stored)
-    return workloads.decode_call(job["family"], vae, job["side"], job["frames"], device, dtype)
+    return workloads.decode_call(job["family"], vae, job.get("width", job["side"]), job.get("height", job["side"]),
+                                 job["frames"], device, dtype)
 
 
 def _card_peak(torch: Any, device: str) -> Any:

@@ -6,6 +6,7 @@ diffusers).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -17,37 +18,58 @@ TEXT_DIM = 256  # the text embeddings' width going in (the projection to the hid
 
 
 def build_step(family: str, heads: int, layers: list[int], ffn_ratio: float, device: str,
-               dtype: torch.dtype, options: tuple[str, ...] = ()) -> tuple[Any, int]:
+               dtype: torch.dtype, options: tuple[str, ...] = (), *, text_dim: int = TEXT_DIM,
+               empty: bool = False) -> tuple[Any, int]:
     """A denoiser of the family's architecture: `heads` x 128 wide, `layers` deep, with the memory `options`
-    diffusers offers applied (STEP_OPTIONS); (model, parameters)."""
-    model: Any
+    diffusers offers applied; (model, parameters). `empty`: built without initialising (full-size models: a
+    12-billion-parameter initialisation takes minutes), then filled with small random values where it lives.
+
+    Options: "fp8-storage" (weights stored in 8 bits, cast per layer), "sequential" (one block on the card at a
+    time) and "partial" (half the blocks at a time: diffusers has no partial loading; the memory is alike)."""
+    offload = "sequential" in options or "partial" in options
+    if offload and not device.startswith("cuda"):
+        raise ValueError("offloading moves weights to a graphics card; this run uses the processor")
+    home = "cpu" if offload else device
+    previous = torch.get_default_dtype()
+    try:
+        if empty:
+            torch.set_default_dtype(dtype)
+        with torch.device("meta") if empty else contextlib.nullcontext():
+            model = _denoiser(family, heads, layers, ffn_ratio, text_dim)
+    finally:
+        torch.set_default_dtype(previous)
+    if empty:
+        model = model.to_empty(device=home)
+        with torch.no_grad():
+            for t in model.parameters():
+                t.normal_(0.0, 0.02)
+    model = model.to(device=home, dtype=dtype).eval()
+    params = sum(p.numel() for p in model.parameters())
+    if "fp8-storage" in options:
+        model.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
+    if offload:
+        per_group = 1 if "sequential" in options else max(1, math.ceil(sum(layers) / 2))
+        model.enable_group_offload(onload_device=torch.device(device), offload_device=torch.device("cpu"),
+                                   offload_type="block_level", num_blocks_per_group=per_group)
+    return model, params
+
+
+def _denoiser(family: str, heads: int, layers: list[int], ffn_ratio: float, text_dim: int) -> Any:
     if family == "flux":
         from diffusers import FluxTransformer2DModel
 
-        model = FluxTransformer2DModel(patch_size=1, in_channels=64, num_layers=layers[0],
-                                       num_single_layers=layers[1], attention_head_dim=HEAD_DIM,
-                                       num_attention_heads=heads, joint_attention_dim=TEXT_DIM,
-                                       pooled_projection_dim=64, guidance_embeds=True, axes_dims_rope=(16, 56, 56))
-    elif family == "wan":
+        return FluxTransformer2DModel(patch_size=1, in_channels=64, num_layers=layers[0], num_single_layers=layers[1],
+                                      attention_head_dim=HEAD_DIM, num_attention_heads=heads,
+                                      joint_attention_dim=text_dim, pooled_projection_dim=64, guidance_embeds=True,
+                                      axes_dims_rope=(16, 56, 56))
+    if family == "wan":
         from diffusers import WanTransformer3DModel
 
         hidden = heads * HEAD_DIM
-        model = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=heads, attention_head_dim=HEAD_DIM,
-                                      in_channels=16, out_channels=16, text_dim=TEXT_DIM, freq_dim=256,
-                                      ffn_dim=round(hidden * ffn_ratio), num_layers=layers[0])
-    else:
-        raise ValueError(f"no model-shaped workload for family {family!r}")
-    sequential = "sequential" in options
-    if sequential and not device.startswith("cuda"):
-        raise ValueError("layer-by-layer offloading moves weights to a graphics card; this run uses the processor")
-    model = model.to(device="cpu" if sequential else device, dtype=dtype).eval()
-    params = sum(p.numel() for p in model.parameters())
-    if "fp8-storage" in options:  # weights stored in 8 bits, cast to the compute precision layer by layer
-        model.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
-    if sequential:  # one block on the card at a time, the rest in main memory
-        model.enable_group_offload(onload_device=torch.device(device), offload_device=torch.device("cpu"),
-                                   offload_type="block_level", num_blocks_per_group=1)
-    return model, params
+        return WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=heads, attention_head_dim=HEAD_DIM,
+                                     in_channels=16, out_channels=16, text_dim=text_dim, freq_dim=256,
+                                     ffn_dim=round(hidden * ffn_ratio), num_layers=layers[0])
+    raise ValueError(f"no model-shaped workload for family {family!r}")
 
 
 def weight_bytes(model: Any) -> int:
@@ -56,14 +78,14 @@ def weight_bytes(model: Any) -> int:
 
 
 def step_call(family: str, model: Any, tokens: int, text_tokens: int, frames: int, device: str,
-              dtype: torch.dtype) -> Callable[[], Any]:
+              dtype: torch.dtype, text_dim: int = TEXT_DIM) -> Callable[[], Any]:
     """One denoising pass over `tokens` image/video tokens and `text_tokens` of text."""
     gen = torch.Generator(device="cpu").manual_seed(0)
 
     def rand(*shape: int) -> torch.Tensor:
         return torch.randn(*shape, generator=gen).to(device=device, dtype=dtype)
 
-    text = rand(1, text_tokens, TEXT_DIM)
+    text = rand(1, text_tokens, text_dim)
     if family == "flux":
         x, pooled = rand(1, tokens, 64), rand(1, 64)
         img_ids = torch.zeros(tokens, 3, device=device)
@@ -117,15 +139,15 @@ def build_decoder(family: str, device: str, dtype: torch.dtype, options: tuple[s
     return vae.to(device=device, dtype=dtype).eval()
 
 
-def decode_call(family: str, vae: Any, side: int, frames: int, device: str,
+def decode_call(family: str, vae: Any, width: int, height: int, frames: int, device: str,
                 dtype: torch.dtype) -> Callable[[], Any]:
-    """Decode latents to a `side` x `side` image (or `frames` frames of video)."""
-    latent = side // 8
+    """Decode latents to a `width` x `height` image (or `frames` frames of video)."""
+    w, h = width // 8, height // 8
     gen = torch.Generator(device="cpu").manual_seed(0)
     if family == "flux":
-        z = torch.randn(1, 16, latent, latent, generator=gen)
+        z = torch.randn(1, 16, h, w, generator=gen)
     else:
-        z = torch.randn(1, 16, (frames - 1) // 4 + 1, latent, latent, generator=gen)
+        z = torch.randn(1, 16, (frames - 1) // 4 + 1, h, w, generator=gen)
     z = z.to(device=device, dtype=dtype)
 
     def run() -> Any:

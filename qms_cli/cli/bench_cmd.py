@@ -16,6 +16,7 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", help="A short run: smaller sizes, fewer repeats.")] = False,
     functions: Annotated[list[str] | None, typer.Option("--function", metavar="FUNCTION", help="Only what this function uses (repeatable), e.g. \"Create Image\".")] = None,  # noqa: E501
     evaluate: Annotated[bool, typer.Option("--evaluate", help="Also measure held-out sizes and report the error per tier and function.")] = False,  # noqa: E501
+    rungs: Annotated[bool, typer.Option("--rungs", help="Run every setting qms would try, full size, and check its memory against the prediction (a graphics card, or the card --vram-limit describes).")] = False,  # noqa: E501
     runner: Annotated[str | None, typer.Option("--runner", metavar="CMD", help="Time your own command per tier and function, e.g. 'python gen.py {resolution} {steps}'.")] = None,  # noqa: E501
     timeout: Annotated[float | None, typer.Option("--timeout", metavar="SECONDS", help="Stop a --runner command after this long.")] = None,  # noqa: E501
     threads: Annotated[int | None, typer.Option(help="Processor threads to use (default: the physical cores).")] = None,
@@ -29,8 +30,9 @@ def bench(
     """Measure this machine and calibrate time estimates.
 
     Example: qms bench --quick --evaluate
+    Example: qms bench --rungs --vram-limit 12GB
     """
     from qms_cli.cli.bench_flow import run_bench
 
     run_bench(settings(ctx), quick, evaluate, functions or [], runner, timeout, threads, device, vram_limit, report,
-              output, as_json, isolate)
+              output, as_json, isolate, rungs)

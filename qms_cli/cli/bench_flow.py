@@ -13,7 +13,7 @@ from qms_cli.errors import UsageError
 def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[str], runner: str | None,
               timeout: float | None,
               threads: int | None, device: str, vram_limit: str | None, report: Path | None, output: Path | None,
-              as_json: bool, isolate: bool | None = None) -> None:
+              as_json: bool, isolate: bool | None = None, rungs: bool = False) -> None:
     import typer
 
     from qms_cli import calibration
@@ -30,7 +30,12 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
     if use_cuda and not has_card:
         raise UsageError("--device cuda: this machine has no NVIDIA graphics card qms can use")
     limit = parse_size(vram_limit, what="--vram-limit") if vram_limit else None
-    if limit is not None and not use_cuda:
+    if rungs and runner is not None:
+        raise UsageError("--rungs and --runner measure different things: choose one")
+    if rungs and limit is None and not use_cuda:
+        raise UsageError("--rungs on the processor needs --vram-limit: the graphics card size to check qms's "
+                         "choices against, e.g. --vram-limit 12GB")
+    if limit is not None and not use_cuda and not rungs:
         raise UsageError("--vram-limit caps a graphics card's memory while benchmarking; this run uses the "
                          "processor (to plan for a smaller card, use --vram-limit with qms plan)")
     fingerprint = res.best_gpu.fingerprint() if use_cuda and res.best_gpu else res.cpu_fingerprint
@@ -40,13 +45,23 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
     n_threads = threads or res.system.cpu_cores
     existing = calibration.load(fingerprint)
     progress = view.progress(as_json)
+    outcome: Any
     with progress:
-        if runner is not None:
+        if rungs:
+            from qms_cli.bench.rungs import rung_truth
+
+            planner = QualityManager.from_project(profiles=settings.profiles, vram_limit=vram_limit) if limit else qm
+            # bf16 on the processor too: its bytes stand in for the card's.
+            outcome = rung_truth(planner, [t.id for t in tiers.tiers], names, threads=n_threads,
+                                 device="cuda:0" if use_cuda else "cpu", dtype="bfloat16",
+                                 progress=progress.update, isolate=use_cuda if isolate is None else isolate)
+            cal, interrupted = None, outcome.interrupted
+        elif runner is not None:
             from qms_cli.bench.runner import run_all
 
             results, interrupted = run_all(qm, runner, list(tiers.tiers), names, timeout, progress.update)
             cal = _with_runner(existing, fingerprint, res, results, interrupted)
-            outcome: Any = view.RunnerOutcome(results, interrupted)
+            outcome = view.RunnerOutcome(results, interrupted)
         else:
             from qms_cli.bench.session import model_shaped
             from qms_cli.bench.suite import FULL, QUICK

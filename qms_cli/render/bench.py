@@ -6,6 +6,7 @@ import html
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -70,6 +71,12 @@ def progress(quiet: bool) -> Any:
 
 
 def result_json(outcome: Any, cal: Calibration | None, saved: Path | None) -> dict[str, Any]:
+    if hasattr(outcome, "verdicts"):  # --rungs
+        checks = [{**asdict(c), "options": list(c.options)} for c in outcome.checks]
+        return {"kind": "rungs", "interrupted": outcome.interrupted, "saved": None, "runs": [], "evaluations": [],
+                "memory": None, "failures": [], "calibration": None,
+                "rungs": {"device": outcome.device, "limit_bytes": outcome.limit, "verdicts": outcome.verdicts,
+                          "checks": checks}}
     if isinstance(outcome, RunnerOutcome):
         runs = [{"tier": r.tier, "function": r.function, "seconds": r.seconds, "peak_bytes": r.peak_bytes,
                  "exit_code": r.exit_code, "predicted_seconds": r.predicted_seconds, "argv": list(r.argv)}
@@ -108,7 +115,12 @@ def emit_json_result(outcome: Any, cal: Calibration | None, saved: Path | None) 
 
 def show(outcome: Any, cal: Calibration | None, saved: Path | None, report: Path | None) -> None:
     lines: list[str] = []
-    if isinstance(outcome, RunnerOutcome):
+    if hasattr(outcome, "verdicts"):
+        emit_table(rung_table(outcome))
+        v = outcome.verdicts
+        lines.append(m.bench_rungs(v["agree"], v["unsafe"], v["cautious"], v["unmeasured"],
+                                   m.size_or_na(outcome.limit)))
+    elif isinstance(outcome, RunnerOutcome):
         table = Table(list(m.RUNNER_COLUMNS))
         for r in outcome.results:
             table.add(r.tier, r.function, f"{r.seconds:.1f} s", f"{r.predicted_seconds:.1f} s",
@@ -141,6 +153,15 @@ def show(outcome: Any, cal: Calibration | None, saved: Path | None, report: Path
     emit_lines(*lines)
 
 
+def rung_table(outcome: Any) -> Table:
+    table = Table(list(m.BENCH_RUNG_COLUMNS))
+    for c in outcome.checks:
+        table.add(c.tier, c.function, m.bench_settings(c.options), m.bench_phase(c.phase),
+                  m.size_or_na(c.predicted_bytes), m.size_or_na(c.measured_bytes), m.bench_said(c.router_fits),
+                  m.bench_happened(c.status, c.fits, c.why), highlight=c.fits is not None and c.fits != c.router_fits)
+    return table
+
+
 def write_report(folder: Path, outcome: Any, cal: Calibration | None) -> Path:
     """A self-contained HTML page: time per tier and function, measured against predicted, and memory."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -153,6 +174,14 @@ def write_report(folder: Path, outcome: Any, cal: Calibration | None) -> Path:
               for e in data["evaluations"] if e["measured_peak_bytes"] is not None]
     memory += [(f"{r['tier']} · {r['function']}", None, r["peak_bytes"] / 2**20) for r in data["runs"]
                if r["peak_bytes"]]
+    checks = data.get("rungs", {}).get("checks", [])
+    label = "{tier} · {function} · {settings} · {phase}"
+    for c in checks:
+        if c["measured_bytes"] is not None:
+            name = label.format(tier=c["tier"], function=c["function"], settings=m.bench_settings(c["options"]),
+                                phase=m.bench_phase(c["phase"]))
+            rows.append((name, c["predicted_seconds"], c["measured_seconds"]))
+            memory.append((name, c["predicted_bytes"] / 2**20, c["measured_bytes"] / 2**20))
     page = _PAGE.format(title=html.escape(m.BENCH_REPORT_TITLE), summary=html.escape(_summary(cal)),
                         time_chart=_bars(rows, "s") if rows else f"<p>{html.escape(m.BENCH_NO_EVALUATION)}</p>",
                         memory_chart=_bars(memory, "MB") if memory else f"<p>{html.escape(m.BENCH_NO_MEMORY)}</p>",

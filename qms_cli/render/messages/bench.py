@@ -14,7 +14,14 @@ BENCH_NOTHING_FITTED = "Too few measurements to calibrate."
 EVAL_COLUMNS = ["Tier", "Function", "Size measured", "Predicted", "Measured", "Error", "Memory predicted",
                 "Memory measured"]
 _OPTION_WORDS = {"fp8-storage": "smaller stored weights", "sequential": "one layer on the card at a time",
-                 "tiled": "picture decoded in tiles"}
+                 "tiled": "picture decoded in tiles", "--medvram": "one part on the card at a time",
+                 "--lowvram": "half of the largest part on the card"}
+BENCH_RUNG_COLUMNS = ["Quality", "Function", "Settings", "Phase", "Memory predicted", "Memory measured", "qms said",
+                "What happened"]
+AS_MAPPED = "as set for the quality"
+_SKIPPED = {"needs_card": "moving parts on and off a graphics card needs one",
+            "too_large": "larger than this machine's main memory",
+            "four_bit": "weights stored in 4 bits are not reproduced"}
 RUNNER_COLUMNS = ["Tier", "Function", "Took", "Predicted", "Graphics memory", "Exit code"]
 
 
@@ -29,6 +36,41 @@ def bench_job(job: dict[str, object]) -> str:
 def bench_option(option: str) -> str:
     """A memory-saving setting, in words (the table's tier column, for a setting measured on its own)."""
     return _OPTION_WORDS.get(option, "a memory-saving setting")
+
+
+def bench_settings(options: tuple[str, ...]) -> str:
+    return ", ".join(bench_option(o) for o in options) or AS_MAPPED
+
+
+def bench_phase(phase: str) -> str:
+    return "making the picture" if phase == "denoise" else "turning it into pixels"
+
+
+def bench_said(fits: bool) -> str:
+    return "fits" if fits else "does not fit"
+
+
+def bench_happened(run_status: str, fits: bool | None, why: str | None) -> str:
+    if run_status == "skipped":
+        return "not run here: " + _SKIPPED.get(why or "", "not possible here")
+    if run_status == "planned":
+        return "not run (interrupted)"
+    if run_status == "oom":
+        return "ran out of memory"
+    if run_status != "ok":
+        return "failed"
+    return "ran within the limit" if fits else "ran, but needed more than the limit"
+
+
+def bench_rungs(agree: int, unsafe: int, cautious: int, unmeasured: int, limit: str) -> str:
+    line = f"Against {limit}: qms was right about {agree} of {agree + unsafe + cautious} settings measured"
+    if unsafe:
+        line += f"; {unsafe} it said would fit ran out of memory"
+    if cautious:
+        line += f"; {cautious} it said would not fit did"
+    if unmeasured:
+        line += f" ({unmeasured} not measured here)"
+    return line + "."
 
 
 def bench_memory(measured: int, under: int, max_over: float, processor: bool) -> str:
