@@ -236,3 +236,29 @@ def test_rungs_run_full_size_and_are_judged_against_the_limit(tmp_path: Path) ->
 def test_rungs_usage(qms: Any, args: list[str], message: str) -> None:
     result = qms("bench", *args)
     assert result.code == 2 and message in result.err
+
+
+@needs_torch
+@pytest.mark.slow
+def test_held_out_tiers_run_at_full_size_when_the_card_can_hold_them(tmp_path: Path) -> None:
+    """On a card with room, each tier's held-out pass is the real model at the task's size (here the tiny
+    profiles' "real" models, on the processor): the fit on scaled sizes is judged on the full ones."""
+    from qms_cli.bench.session import model_shaped
+    from qms_cli.bench.suite import QUICK, jobs
+    from qms_cli.catalog import load_catalog
+
+    catalog = load_catalog(str(tiny_profiles(tmp_path / "profiles")))
+    scaled = jobs(catalog, QUICK, True, ["flux"], card_bytes=0)
+    full = jobs(catalog, QUICK, True, ["flux"], card_bytes=8 * 2**30)
+    small_card = jobs(catalog, QUICK, True, ["flux"], card_bytes=2**20)
+    held = [j for j in full if j["tier"]]
+    assert len(held) == 3 and all(j["empty"] and j["layers"] == [1, 1] and j["heads"] == 2 for j in held)
+    assert all(j["tokens"] == (128 // 16) ** 2 and j["text_tokens"] == 16 for j in held)
+    assert not any(j.get("empty") for j in scaled + small_card)
+    result = model_shaped(catalog, QUICK, evaluate=True, threads=1, device="cpu", dtype="float32",
+                          fingerprint="cpu-test", vram_limit=None, progress=lambda *a: None, families=["flux"],
+                          card_bytes=8 * 2**30)
+    tiers = [e for e in result.evaluations if e.tier]
+    assert len(tiers) == 3 and all(e.size.startswith("256 wide, 64+16") for e in tiers)
+    assert all(e.measured > 0 and e.predicted > 0 and e.measured_bytes for e in tiers)
+    assert result.calibration is not None and not result.failures

@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from qms_cli.bench.session import Progress, require_torch, run_jobs
+from qms_cli.bench.suite import full_size
 from qms_cli.predict import Effects, geometry
 from qms_cli.values import Value
 
 HEAD_DIM = 128
-TEXT_DIM = 4096  # T5-XXL and umT5-XXL embeddings, as the full-size models read them
 EIGHT_BIT = ("fp8", "int8")
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # the decoder runs in its profile's precision
 
@@ -105,18 +105,13 @@ def _jobs(model: Any, family: Any, rung: Any, effects: Effects, index: int) -> l
     weights = {c.name: c.weights[c.precision] for c in comps}
     den = next(c for c in comps if c.role == "denoiser")
     vae = next(c for c in comps if c.role == "vae")
-    arch = model.architecture
     g = geometry(model, family, rung.config.resolution, rung.config.frames)
     options: list[str] = [o for o in ("sequential", "partial") if effects.offload == o]
     if den.precision in EIGHT_BIT or effects.storage_factor < 1:
         options.append("fp8-storage")
     resident = effects.offload == "none"
-    layers = [arch["double_blocks"], arch["single_blocks"]] if model.family == "flux" else [arch["layers"]]
-    common = {"family": model.family, "fit": False, "tier": rung.tier.id, "function": None, "repeats": 1,
-              "empty": True}
-    step = {**common, "kind": "step", "check": index, "heads": arch["heads"], "layers": layers,
-            "ffn_ratio": arch["ffn"] / arch["hidden"], "tokens": g.tokens, "text_tokens": g.text_tokens,
-            "frames": g.latent_frames if model.family != "flux" else 1, "text_dim": TEXT_DIM, "options": options,
+    common = {"family": model.family, "fit": False, "tier": rung.tier.id, "function": None, "repeats": 1}
+    step = {**full_size(model, g), **common, "check": index, "options": options,
             "stand_in_bytes": int(sum(weights.values()) - weights[den.name]) if resident else 0}
     decode = {**common, "kind": "decode", "check": index + 1, "side": max(g.width, g.height), "width": g.width,
               "height": g.height, "frames": g.frames, "options": ["tiled"] if effects.tiled else [],

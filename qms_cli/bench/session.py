@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from qms_cli import __version__, memfit
-from qms_cli.bench.suite import LAYERS, Sizes, jobs
+from qms_cli.bench.suite import Sizes, jobs
 from qms_cli.calibration import Calibration, Sample, band_for, errors, fit, median, percentile, predicted
 from qms_cli.catalog import Catalog
 from qms_cli.errors import DataError
@@ -130,7 +130,7 @@ def samples_of(catalog: Catalog, job_list: list[dict[str, Any]], results: list[d
             tokens = r["tokens"]
             attention = tokens + job["text_tokens"] if family.joint_text else tokens
             detail["attention_tokens"] = attention
-            lin, attn = step_work(r["params"], sum(LAYERS[job["family"]]), hidden, attention, tokens,
+            lin, attn = step_work(r["params"], sum(job["layers"]), hidden, attention, tokens,
                                   job["text_tokens"], family.joint_text)
             out.append(Sample("step", job["family"], r["seconds"], lin, attn, hidden, 0.0, job["fit"], job["tier"],
                               job["function"], detail))
@@ -143,11 +143,12 @@ def samples_of(catalog: Catalog, job_list: list[dict[str, Any]], results: list[d
 
 def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int, device: str, dtype: str,
                  fingerprint: str, vram_limit: int | None, progress: Progress,
-                 families: list[str] | None = None, isolate: bool = False) -> BenchResult:
+                 families: list[str] | None = None, isolate: bool = False, card_bytes: int = 0) -> BenchResult:
     """Measure, fit and evaluate; the calibration is built even from an interrupted run, if it can be.
-    `isolate`: each model in a worker process of its own (no allocator state carried from one to the next)."""
+    `isolate`: each model in a worker process of its own (no allocator state carried from one to the next);
+    `card_bytes`: the memory free for held-out tiers to run at full size (suite.jobs)."""
     require_torch()
-    job_list = jobs(catalog, sizes, evaluate, families, card=device.startswith("cuda"))
+    job_list = jobs(catalog, sizes, evaluate, families, card=device.startswith("cuda"), card_bytes=card_bytes)
     config = {"threads": threads, "device": device, "dtype": dtype, "cap_s": sizes.cap_s, "vram_limit": vram_limit}
     results, hello, interrupted = run_jobs(job_list, config, progress, isolate)
     failures = tuple(f"{_describe(next(j for j in job_list if j['id'] == r['id']))}: "

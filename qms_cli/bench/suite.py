@@ -43,8 +43,10 @@ VIDEO_FRAMES = 5  # decoded frames of a video decode job (2 latent frames)
 
 
 def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | None = None,
-         card: bool = False) -> list[dict[str, Any]]:
-    """The measurements, in the order the worker runs them (grouped by model, so each is built once)."""
+         card: bool = False, card_bytes: int = 0) -> list[dict[str, Any]]:
+    """The measurements, in the order the worker runs them (grouped by model, so each is built once).
+    `card_bytes`: a card's free memory; a tier's held-out measurement whose denoiser fits in it (16-bit weights
+    and working memory, by the reference figures, with a fifth to spare) runs at full size instead of scaled."""
     models = catalog.models
     tiers = catalog.tiers
     used: dict[str, float] = {}
@@ -76,6 +78,9 @@ def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | N
                     if m.family != family:
                         continue
                     g = geometry(m, models.families[family], config.resolution, config.frames)
+                    if card_bytes and full_size_need(m, models.families[family], g.attention_tokens) <= card_bytes:
+                        add(**full_size(m, g), fit=False, tier=tier.id, function=fn)
+                        continue
                     text = min(g.text_tokens, sizes.text_cap)
                     add(**step, heads=sizes.eval_heads, tokens=max(16, min(g.tokens, sizes.cap - text)),
                         text_tokens=text, frames=1 if family == "flux" else max(1, min(g.latent_frames, 8)),
@@ -100,3 +105,28 @@ def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | N
                 if option in supported[family]:
                     add(**{**decode, "options": [option], "twin": twin})
     return out
+
+
+FULL_TEXT_DIM = 4096  # T5-XXL and umT5-XXL embeddings, as the full-size models read them
+
+
+def full_layers(model: Any) -> list[int]:
+    arch = model.architecture
+    return [arch["double_blocks"], arch["single_blocks"]] if model.family == "flux" else [arch["layers"]]
+
+
+def full_size(model: Any, g: Any) -> dict[str, Any]:
+    """A denoising pass of the model as it is (its real depth and width) at the task's own size, built
+    without initialising (workloads.build_step)."""
+    arch = model.architecture
+    return {"kind": "step", "family": model.family, "heads": arch["heads"], "layers": full_layers(model),
+            "ffn_ratio": arch["ffn"] / arch["hidden"], "tokens": g.tokens, "text_tokens": g.text_tokens,
+            "frames": 1 if model.family == "flux" else g.latent_frames, "text_dim": FULL_TEXT_DIM, "empty": True,
+            "repeats": 1}
+
+
+def full_size_need(model: Any, family: Any, attention_tokens: int) -> float:
+    """Graphics memory a full-size pass needs in 16 bits: the denoiser's weights and its working memory."""
+    den = next(c for c in model.components.values() if c.role == "denoiser")
+    work = family.activation_fixed + family.activation_bytes * attention_tokens * model.architecture["hidden"]
+    return float(1.2 * (2 * den.params + work))

@@ -69,7 +69,8 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
             result = model_shaped(qm.catalog, QUICK if quick else FULL, evaluate=evaluate, threads=n_threads,
                                   device="cuda:0" if use_cuda else "cpu", dtype="bfloat16" if use_cuda else "float32",
                                   fingerprint=fingerprint, vram_limit=limit, progress=progress.update,
-                                  families=families, isolate=use_cuda if isolate is None else isolate)
+                                  families=families, isolate=use_cuda if isolate is None else isolate,
+                                  card_bytes=_card_bytes(res, limit) if use_cuda else 0)
             cal = result.calibration
             if cal is not None and existing is not None:
                 cal = replace(cal, configurations=existing.configurations)
@@ -103,3 +104,9 @@ def _with_runner(existing: Any, fingerprint: str, res: Any, results: list[Any], 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return Calibration(fingerprint, device, now, __version__, None, res.system.cpu_cores, "runner", None, 0.0, 0.0,
                        band_for(0.0), (), configurations, None, interrupted)
+
+
+def _card_bytes(res: Any, limit: int | None) -> int:
+    """What the best card has free for full-size work (within --vram-limit)."""
+    free = int(res.best_gpu.free) if res.best_gpu else 0
+    return min(free, limit) if limit else free
