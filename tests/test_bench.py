@@ -262,3 +262,28 @@ def test_held_out_tiers_run_at_full_size_when_the_card_can_hold_them(tmp_path: P
     assert len(tiers) == 3 and all(e.size.startswith("256 wide, 64+16") for e in tiers)
     assert all(e.measured > 0 and e.predicted > 0 and e.measured_bytes for e in tiers)
     assert result.calibration is not None and not result.failures
+
+
+def test_rung_verdicts_on_a_card_from_what_the_worker_reported() -> None:
+    """The judging of --rungs on a card (where the truth is running out of memory), from worker results."""
+    from qms_cli.bench.rungs import RungCheck, judge, verdicts
+
+    def check(tier: str, phase: str, said: bool) -> RungCheck:
+        return RungCheck(tier, "Create Image", "m", (), phase, said, 10, 0.1, "planned")
+
+    checks = [check("a", "denoise", True), check("a", "decode", True),     # fits, runs: right
+              check("b", "denoise", True), check("b", "decode", True),     # fits, runs out: unsafe
+              check("c", "denoise", False), check("c", "decode", True),    # does not fit, runs: cautious
+              check("d", "denoise", False), check("d", "decode", True),    # does not fit, runs out: right
+              check("e", "denoise", True), check("e", "decode", True)]     # interrupted: unmeasured
+    jobs = [{"id": i, "check": i} for i in range(8)]
+    ok = {"status": "ok", "seconds": 0.5, "peak_bytes": 12}
+    oom = {"status": "oom", "message": "CUDA out of memory. Tried to allocate 2.00 GiB"}
+    results = [{"id": i, **r} for i, r in enumerate([ok, ok, oom, ok, ok, ok, ok, oom])]
+    judged = judge(checks, [*jobs, {"id": 8, "check": 8}], results, limit=1, card=True)
+    assert [c.fits for c in judged[:8]] == [True, True, False, True, True, True, True, False]
+    assert judged[2].status == "oom" and judged[2].why and judged[9].status == "planned"
+    assert verdicts(judged) == {"agree": 2, "unsafe": 1, "cautious": 1, "unmeasured": 1}
+    # On the processor the same measurements are judged by the limit: a 12-byte peak is over a 1-byte card.
+    cpu = judge(checks, jobs, [{"id": 0, **ok}], limit=1, card=False)
+    assert cpu[0].fits is False and cpu[0].measured_bytes == 12

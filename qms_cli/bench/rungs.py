@@ -38,7 +38,7 @@ class RungCheck(Value):
     model: str
     options: tuple[str, ...]
     phase: str  # "denoise" (one pass) or "decode"
-    router_fits: bool  # the router's verdict on the whole task
+    router_fits: bool  # the router's verdict on this phase: its predicted peak within the memory planned with
     predicted_bytes: int  # the phase's predicted peak, with the margin
     predicted_seconds: float
     status: str  # "ok", "oom", "error" or "skipped"
@@ -74,11 +74,12 @@ def plan_jobs(qm: Any, tier_ids: list[str], functions: list[str], card: bool,
                 phases = dict(p.phases)
                 parts = dict(p.parts)
                 steps = rung.config.steps or model.default_steps
-                base = RungCheck(rung.tier.id, function, model.id, rung.config.options, "denoise", rung.fits,
-                                 int(phases["denoise"] * margin), parts["denoise"] / steps / family.guidance_passes,
-                                 "planned")
-                checks += [base, replace(base, phase="decode", predicted_bytes=int(phases["decode"] * margin),
-                                         predicted_seconds=parts["decode"])]
+                pass_bytes, decode_bytes = int(phases["denoise"] * margin), int(phases["decode"] * margin)
+                base = RungCheck(rung.tier.id, function, model.id, rung.config.options, "denoise",
+                                 pass_bytes <= available, pass_bytes,
+                                 parts["denoise"] / steps / family.guidance_passes, "planned")
+                checks += [base, replace(base, phase="decode", router_fits=decode_bytes <= available,
+                                         predicted_bytes=decode_bytes, predicted_seconds=parts["decode"])]
                 why = _cannot_run(model, effects, card, ram, max(phases.values()))
                 if why:
                     checks[-2:] = [replace(c, status="skipped", why=why) for c in checks[-2:]]
@@ -141,7 +142,8 @@ def judge(checks: list[RungCheck], job_list: list[dict[str, Any]], results: list
 
 def verdicts(checks: list[RungCheck]) -> dict[str, int]:
     """Per rung (both phases measured): agreed with the router, ran out where it said it fits ("unsafe"), or
-    fitted where it said it would not ("cautious")."""
+    fitted where it said it would not ("cautious"). The router's verdict here is on the phases measured (the
+    text-encoding phase is not run)."""
     rungs: dict[tuple[str, str, str, tuple[str, ...]], list[RungCheck]] = {}
     for c in checks:
         rungs.setdefault((c.tier, c.function, c.model, c.options), []).append(c)
@@ -151,7 +153,7 @@ def verdicts(checks: list[RungCheck]) -> dict[str, int]:
             out["unmeasured"] += 1
             continue
         truth = all(c.fits for c in phases)
-        said = phases[0].router_fits
+        said = all(c.router_fits for c in phases)
         out["agree" if truth == said else "unsafe" if said else "cautious"] += 1
     return out
 

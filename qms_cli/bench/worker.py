@@ -36,9 +36,9 @@ def main() -> int:
     models: dict[Any, tuple[Any, int, int]] = {}
     for job in request["jobs"]:
         result: dict[str, Any] = {"id": job["id"], "status": "ok", "process": os.getpid()}
+        run: Any = None
+        stand_in: Any = None
         try:
-            if cuda:
-                torch.cuda.empty_cache()
             run = _prepare(job, models, config, result)
             # What else the phase keeps in memory (components the job does not build), as plain bytes.
             stand_in = torch.ones(job.get("stand_in_bytes", 0), dtype=torch.uint8, device=device)
@@ -48,13 +48,17 @@ def main() -> int:
             work = peak(run, sync)
             if work is not None:
                 result.update(work_bytes=work, peak_bytes=resident + work)
-            del stand_in
         except torch.cuda.OutOfMemoryError as e:
             result.update(status="oom", message=str(e).splitlines()[0])
+            models.clear()  # nothing of a job that ran out may crowd the next one
         except KeyboardInterrupt:
             return 130
         except Exception as e:
             result.update(status="error", message=f"{type(e).__name__}: {e}"[:300])
+        finally:
+            run = stand_in = None
+            if cuda:
+                torch.cuda.empty_cache()
         print(json.dumps(result), flush=True)
     return 0
 
