@@ -259,7 +259,7 @@ def test_held_out_tiers_run_at_full_size_when_the_card_can_hold_them(tmp_path: P
                           fingerprint="cpu-test", vram_limit=None, progress=lambda *a: None, families=["flux"],
                           card_bytes=8 * 2**30)
     tiers = [e for e in result.evaluations if e.tier]
-    assert len(tiers) == 3 and all(e.size.startswith("256 wide, 64+16") for e in tiers)
+    assert len(tiers) == 3 and all(e.size == "256 wide, 64 picture + 16 text pieces" for e in tiers)
     assert all(e.measured > 0 and e.predicted > 0 and e.measured_bytes for e in tiers)
     assert result.calibration is not None and not result.failures
 

@@ -17,7 +17,7 @@ SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "status": ["runs", "slower", "processor", "falls_back"],
     "function": ["Create Video"], "n": [12 * 2**30, None],
     "job": [{"kind": "runner", "tier": "high", "function": "Create Image"}, {"kind": "decode", "side": 64},
-            {"kind": "step", "tokens": 1024}],
+            {"kind": "step", "tokens": 1024}, {"kind": "step", "tokens": 4096, "empty": True, "tier": "high"}],
     "position": [3, 0, None, 1, 22], "start": [(240.0, 360.0), (0.0, 0.4)], "finish": [(300.0, 900.0), (5.0, 5.0)],
     "state": ["done", "failed", "cancelled"], "goal": ["tier_wait_spread", "solo_wait", "max_wait", "throughput"],
     "number": [1, 2, 3, 11, 23], "owner": ["ana"], "card": ["RTX 4090"],

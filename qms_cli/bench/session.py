@@ -169,14 +169,13 @@ def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int
     cal = Calibration(fingerprint, hello.get("device", device), now, __version__, hello.get("torch"), threads,
                       dtype, coefficients, median(errs), p90, band_for(p90), tuple(samples), {}, margin, interrupted,
                       memory or None, options or None)
-    evaluations = tuple(_evaluate(catalog, coefficients, memory, margin or 1.0, s)
-                        for s in held if s.family in coefficients)
+    evaluations = tuple(_evaluate(coefficients, memory, margin or 1.0, s) for s in held if s.family in coefficients)
     evaluations += _option_evaluations(catalog, samples, memory)
     return BenchResult(cal, evaluations, failures, interrupted, len(results))
 
 
 def run_jobs(job_list: list[dict[str, Any]], config: dict[str, Any], progress: Progress,
-              isolate: bool) -> tuple[Results, dict[str, Any], bool]:
+             isolate: bool) -> tuple[Results, dict[str, Any], bool]:
     """All the jobs, in one worker or (isolate) one per model; stops at an interruption."""
     results: Results = []
     hello: dict[str, Any] = {}
@@ -207,8 +206,7 @@ def _by_model(job_list: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return groups
 
 
-def _evaluate(catalog: Catalog, coefficients: dict[str, Any], memory: dict[str, MemoryFit], margin: float,
-              s: Sample) -> Evaluation:
+def _evaluate(coefficients: dict[str, Any], memory: dict[str, MemoryFit], margin: float, s: Sample) -> Evaluation:
     """A held-out sample against the fitted time (and, where measured, memory) model."""
     pb = mb = None
     if memfit.measured(s) and s.family in memory:
@@ -219,9 +217,8 @@ def _evaluate(catalog: Catalog, coefficients: dict[str, Any], memory: dict[str, 
 
 def option_effects(samples: list[Sample]) -> dict[str, dict[str, float]]:
     """Each memory option measured, by name: its time, weights and working memory as factors of its twin's."""
-    by_id = {(s.detail or {}).get("id"): s for s in samples}
     out: dict[str, dict[str, float]] = {}
-    for s, twin in _pairs(samples, by_id):
+    for s, twin in _pairs(samples):
         d, t = s.detail or {}, twin.detail or {}
         effect = {"time_factor": round(s.seconds / twin.seconds, 4)}
         if d.get("weight_bytes") and t.get("weight_bytes"):
@@ -232,7 +229,9 @@ def option_effects(samples: list[Sample]) -> dict[str, dict[str, float]]:
     return out
 
 
-def _pairs(samples: list[Sample], by_id: dict[Any, Sample]) -> list[tuple[Sample, Sample]]:
+def _pairs(samples: list[Sample]) -> list[tuple[Sample, Sample]]:
+    """(sample with a memory option, its twin without it)."""
+    by_id = {(s.detail or {}).get("id"): s for s in samples}
     return [(s, by_id[(s.detail or {})["twin"]]) for s in samples
             if (s.detail or {}).get("options") and (s.detail or {}).get("twin") in by_id]
 
@@ -242,9 +241,8 @@ def _option_evaluations(catalog: Catalog, samples: list[Sample], memory: dict[st
     """What the model profiles say each option costs or saves (time_factor, storage_factor, a tiled decoder's
     workspace capped at one tile), applied to the twin's measurement, against what the option measured."""
     defs = catalog.models.options
-    by_id = {(s.detail or {}).get("id"): s for s in samples}
     out = []
-    for s, twin in _pairs(samples, by_id):
+    for s, twin in _pairs(samples):
         name = (s.detail or {})["options"][0]
         o, d, t = defs[name], s.detail or {}, twin.detail or {}
         pb = mb = None
@@ -264,7 +262,7 @@ def _size(s: Sample) -> str:
     d = s.detail or {}
     if s.kind == "decode":
         return f"{d.get('side')}px" + (f" x {d['frames']} frames" if d.get("frames", 1) > 1 else "")
-    return f"{d.get('heads', 0) * HEAD_DIM} wide, {d.get('tokens')}+{d.get('text_tokens')} tokens"
+    return f"{d.get('heads', 0) * HEAD_DIM} wide, {d.get('tokens')} picture + {d.get('text_tokens')} text pieces"
 
 
 def _describe(job: dict[str, Any]) -> str:

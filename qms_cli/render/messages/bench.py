@@ -30,6 +30,8 @@ def bench_job(job: dict[str, object]) -> str:
         return f"{job['tier']} · {job['function']}"
     if job.get("kind") == "decode":
         return f"timing the picture decoder at {job['side']} px"
+    if job.get("empty"):
+        return f"timing the full-size model at the task's own size ({job.get('tier')} quality)"
     return f"timing a small model of the same design, size {job.get('tokens')}"
 
 
