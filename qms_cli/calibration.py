@@ -169,8 +169,9 @@ class Calibration(Value):
 
     def speed(self, base: Speed) -> Speed:
         """`base` (the reference speed of the same device) with each measured family's speeds in it."""
-        if not self.fit:
-            return base
+        margin = max(base.memory_margin, self.memory_margin or 0.0)
+        if not self.fit:  # no speeds measured (an external runner, or qms bench --rungs alone)
+            return base._replace(memory_margin=margin)
         note = "partial run, " if self.partial else ""
         families = tuple((fam, _family_speed(f, base)) for fam, f in self.fit.items() if f.linear)
         memory = tuple((fam, (m.fixed, m.per_token_hidden, m.decode_fixed, m.decode_per_pixel))
@@ -178,7 +179,7 @@ class Calibration(Value):
         times = tuple((key, e["time_factor"]) for key, e in (self.options or {}).items()
                       if key.split("/")[1] in STEP_FACTORS)
         return base._replace(band=self.band, calibrated=True, families=families, memory=memory, option_time=times,
-                             memory_margin=max(base.memory_margin, self.memory_margin or 0.0),
+                             memory_margin=margin,
                              basis=f"calibrated {self.date[:10]} on this machine ({note}{len(self.samples)} "
                                    f"measurements, 90% within {self.p90_error:.0%})")
 

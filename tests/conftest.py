@@ -55,10 +55,10 @@ def qms(capsys: pytest.CaptureFixture[str]) -> Any:
 
 
 def run_qms(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            input: str | None = None) -> Result:
-    """Run the real `qms` program in a subprocess."""
+            input: str | None = None, timeout: float = 120) -> Result:
+    """Run the real `qms` program in a subprocess (a hung one fails the test after `timeout` seconds)."""
     proc = subprocess.run([sys.executable, "-m", "qms_cli", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, input=input, timeout=120)
+                          env={**os.environ, **(env or {})}, input=input, timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -21,6 +21,7 @@ from tests.conftest import ROOT, Result, run_qms, validate_output
 HAVE_TORCH = all(__import__("importlib.util").util.find_spec(m) for m in ("torch", "diffusers"))
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="the bench extra (torch, diffusers) is not installed")
 IMAGE = ["--function", "Create Image"]  # FLUX-shaped work only: a few seconds
+BENCH_TIMEOUT = 600  # seconds alone, but a busy 2-core machine can take minutes
 
 
 def env(tmp_path: Path) -> dict[str, str]:
@@ -32,7 +33,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_tiny_model_shaped_bench_calibrates_plans(tmp_path: Path) -> None:
     result = run_qms("bench", "--quick", "--evaluate", *IMAGE, "--isolate", "--json", "--report",
-                     str(tmp_path / "report"), env=env(tmp_path))
+                     str(tmp_path / "report"), env=env(tmp_path), timeout=BENCH_TIMEOUT)
     assert result.code == 0, result.err
     data = result.json()
     validate_output(data, "bench-result")
@@ -200,7 +201,7 @@ def tiny_profiles(folder: Path) -> Path:
 def test_rungs_run_full_size_and_are_judged_against_the_limit(tmp_path: Path) -> None:
     profiles = tiny_profiles(tmp_path / "profiles")
     result = run_qms("--profiles", str(profiles), "bench", "--rungs", "--vram-limit", "2.5GB", *IMAGE, "--json",
-                     "--report", str(tmp_path / "report"), env=env(tmp_path))
+                     "--report", str(tmp_path / "report"), env=env(tmp_path), timeout=BENCH_TIMEOUT)
     assert result.code == 0, result.err
     data = result.json()
     validate_output(data, "bench-result")
@@ -224,7 +225,7 @@ def test_rungs_run_full_size_and_are_judged_against_the_limit(tmp_path: Path) ->
     assert v["agree"] + v["unsafe"] + v["cautious"] + v["unmeasured"] == len(checks) // 2
     assert v["agree"] + v["unsafe"] + v["cautious"] >= 1
     people = run_qms("--profiles", str(profiles), "bench", "--rungs", "--vram-limit", "2.5GB", *IMAGE,
-                     env=env(tmp_path))
+                     env=env(tmp_path), timeout=BENCH_TIMEOUT)
     assert people.code == 0 and "qms was right about" in people.out and "not run here" in people.out
     assert "<svg" in (tmp_path / "report" / "bench.html").read_text()
 
@@ -269,7 +270,7 @@ def test_rung_verdicts_on_a_card_from_what_the_worker_reported() -> None:
     from qms_cli.bench.rungs import RungCheck, judge, verdicts
 
     def check(tier: str, phase: str, said: bool) -> RungCheck:
-        return RungCheck(tier, "Create Image", "m", (), phase, said, 10, 0.1, "planned")
+        return RungCheck(tier, "Create Image", "m", (), phase, said, 12, 10, 0.1, "planned")
 
     checks = [check("a", "denoise", True), check("a", "decode", True),     # fits, runs: right
               check("b", "denoise", True), check("b", "decode", True),     # fits, runs out: unsafe
@@ -287,3 +288,32 @@ def test_rung_verdicts_on_a_card_from_what_the_worker_reported() -> None:
     # On the processor the same measurements are judged by the limit: a 12-byte peak is over a 1-byte card.
     cpu = judge(checks, jobs, [{"id": 0, **ok}], limit=1, card=False)
     assert cpu[0].fits is False and cpu[0].measured_bytes == 12
+
+
+def test_what_full_size_runs_needed_becomes_the_cards_memory_margin(tmp_path: Path) -> None:
+    """--rungs on a card: the margin that would have covered every phase (raised only) is stored for the card
+    and used by its plans; nothing measured, or a margin already as large, changes nothing."""
+    from dataclasses import replace
+
+    from qms_cli import calibration
+    from qms_cli.bench.rungs import RungCheck, margin_needed
+    from qms_cli.catalog import load_catalog
+    from qms_cli.cli.bench_flow import _with_margin
+    from qms_cli.hardware.resources import Gpu, Resources, System
+
+    base = RungCheck("high", "Create Image", "m", (), "denoise", True, 120, 100, 0.1, "ok", None, 110, 0.1, True)
+    assert margin_needed([base], limit=1000) == 1.16  # 110 / 100, widened by 5%
+    ran_out = replace(base, status="oom", measured_bytes=None, fits=False)  # said it fits: it needed > 1000
+    assert margin_needed([base, ran_out], limit=1000) == 10.5
+    assert margin_needed([replace(ran_out, router_fits=False)], limit=1000) is None
+    gpu = Gpu(0, "NVIDIA H100 80GB HBM3", total=80 * 2**30, used=0, free=80 * 2**30, reserved=0, processes=())
+    res = Resources((gpu,), System(64 * 2**30, 60 * 2**30, 16, 32, "Test CPU"), "nvml", 2 * 2**30)
+    cal = _with_margin(None, gpu.fingerprint(), res, 1.35, False)
+    assert cal.memory_margin == 1.35 and cal.fit is None and cal.device == "NVIDIA H100 80GB HBM3"
+    assert _with_margin(cal, gpu.fingerprint(), res, 1.3, False) is None  # never lowered
+    assert _with_margin(cal, gpu.fingerprint(), res, None, False) is None
+    catalog = load_catalog()
+    speed = cal.speed(catalog.throughput.gpu(gpu.name))
+    assert speed.memory_margin == 1.35 and not speed.calibrated  # memory measured, speeds not
+    path = calibration.save(cal, tmp_path / "cal.json")
+    validate_output(json.loads(path.read_text()), "calibration")

@@ -23,7 +23,7 @@ SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "number": [1, 2, 3, 11, 23], "owner": ["ana"], "card": ["RTX 4090"],
     "option": ["fp8-storage", "sequential", "tiled", "--lowvram"], "max_over": [0.08], "under": [0, 2],
     "options": [("fp8-storage", "tiled"), ("--medvram",), ()], "phase": ["denoise", "decode"],
-    "fits": [True, False, None], "run_status": ["ok", "oom", "skipped", "planned", "error"],
+    "fits": [True, False, None], "margin": [1.35], "run_status": ["ok", "oom", "skipped", "planned", "error"],
 }
 BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False],
                                   "float": [45.0, 600.0, 9000.0], "float | None": [0.5, None],

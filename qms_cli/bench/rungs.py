@@ -16,6 +16,7 @@ offloading rungs need a card and are skipped there, as is anything larger than m
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,6 +41,7 @@ class RungCheck(Value):
     phase: str  # "denoise" (one pass) or "decode"
     router_fits: bool  # the router's verdict on this phase: its predicted peak within the memory planned with
     predicted_bytes: int  # the phase's predicted peak, with the margin
+    modelled_bytes: int  # the same before the margin
     predicted_seconds: float
     status: str  # "ok", "oom", "error" or "skipped"
     why: str | None = None  # skipped: "needs_card", "too_large" or "four_bit"; failed: the error
@@ -76,10 +78,11 @@ def plan_jobs(qm: Any, tier_ids: list[str], functions: list[str], card: bool,
                 steps = rung.config.steps or model.default_steps
                 pass_bytes, decode_bytes = int(phases["denoise"] * margin), int(phases["decode"] * margin)
                 base = RungCheck(rung.tier.id, function, model.id, rung.config.options, "denoise",
-                                 pass_bytes <= available, pass_bytes,
+                                 pass_bytes <= available, pass_bytes, phases["denoise"],
                                  parts["denoise"] / steps / family.guidance_passes, "planned")
                 checks += [base, replace(base, phase="decode", router_fits=decode_bytes <= available,
-                                         predicted_bytes=decode_bytes, predicted_seconds=parts["decode"])]
+                                         predicted_bytes=decode_bytes, modelled_bytes=phases["decode"],
+                                         predicted_seconds=parts["decode"])]
                 why = _cannot_run(model, effects, card, ram, max(phases.values()))
                 if why:
                     checks[-2:] = [replace(c, status="skipped", why=why) for c in checks[-2:]]
@@ -158,6 +161,16 @@ def verdicts(checks: list[RungCheck]) -> dict[str, int]:
     return out
 
 
+def margin_needed(checks: list[RungCheck], limit: int) -> float | None:
+    """The memory margin that would have covered every phase measured: measured / modelled peak, and for a
+    phase that ran out of memory where qms said it fits, the limit / modelled peak (it needed more); widened by
+    5%. None when nothing was measured."""
+    ratios = [c.measured_bytes / c.modelled_bytes for c in checks
+              if c.status == "ok" and c.measured_bytes and c.modelled_bytes]
+    ratios += [limit / c.modelled_bytes for c in checks if c.status == "oom" and c.router_fits and c.modelled_bytes]
+    return math.ceil(round(max(ratios) * 1.05 * 100, 6)) / 100 if ratios else None
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class RungsOutcome(Value):
     """`qms bench --rungs`: each rung's phases, predicted against measured."""
@@ -168,6 +181,7 @@ class RungsOutcome(Value):
     device: str
     interrupted: bool
     measured: int
+    margin: float | None  # margin_needed
 
 
 def rung_truth(qm: Any, tier_ids: list[str], functions: list[str], *, threads: int, device: str, dtype: str,
@@ -180,4 +194,4 @@ def rung_truth(qm: Any, tier_ids: list[str], functions: list[str], *, threads: i
     results, hello, interrupted = run_jobs(job_list, config, progress, isolate)
     judged = judge(checks, job_list, results, limit, card)
     return RungsOutcome(tuple(judged), verdicts(judged), limit, hello.get("device", device), interrupted,
-                        len(results))
+                        len(results), margin_needed(judged, limit))

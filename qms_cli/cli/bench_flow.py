@@ -55,7 +55,9 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
             outcome = rung_truth(planner, [t.id for t in tiers.tiers], names, threads=n_threads,
                                  device="cuda:0" if use_cuda else "cpu", dtype="bfloat16",
                                  progress=progress.update, isolate=use_cuda if isolate is None else isolate)
-            cal, interrupted = None, outcome.interrupted
+            interrupted = outcome.interrupted
+            # On a card, what the full-size runs needed becomes the memory margin plans use here (raised only).
+            cal = _with_margin(existing, fingerprint, res, outcome.margin, interrupted) if use_cuda else None
         elif runner is not None:
             from qms_cli.bench.runner import run_all
 
@@ -73,7 +75,8 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
                                   card_bytes=_card_bytes(res, limit) if use_cuda else 0)
             cal = result.calibration
             if cal is not None and existing is not None:
-                cal = replace(cal, configurations=existing.configurations)
+                cal = replace(cal, configurations=existing.configurations,
+                              memory_margin=_larger(cal.memory_margin, existing.memory_margin))
             interrupted, outcome = result.interrupted, result
     saved = calibration.save(cal, output) if cal is not None else None
     if report is not None:
@@ -88,11 +91,6 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
 
 def _with_runner(existing: Any, fingerprint: str, res: Any, results: list[Any], interrupted: bool) -> Any:
     """The stored calibration with the runner's whole-task measurements added (or a new one holding them)."""
-    from datetime import datetime, timezone
-
-    from qms_cli import __version__
-    from qms_cli.calibration import Calibration, band_for
-
     configurations = dict(existing.configurations) if existing else {}
     for r in results:
         configurations[f"{r.tier}/{r.function}"] = {"seconds": round(r.seconds, 4), "peak_bytes": r.peak_bytes,
@@ -100,10 +98,31 @@ def _with_runner(existing: Any, fingerprint: str, res: Any, results: list[Any], 
                                                      "exit_code": r.exit_code}
     if existing is not None:
         return replace(existing, configurations=configurations, partial=existing.partial or interrupted)
+    return replace(_new_calibration(fingerprint, res, interrupted, "runner"), configurations=configurations)
+
+
+def _with_margin(existing: Any, fingerprint: str, res: Any, margin: float | None, interrupted: bool) -> Any:
+    """The stored calibration with its memory margin raised to what --rungs measured (None: nothing to save)."""
+    if margin is None or (existing is not None and (existing.memory_margin or 0) >= margin):
+        return None
+    return replace(existing or _new_calibration(fingerprint, res, interrupted, "bfloat16"), memory_margin=margin)
+
+
+def _new_calibration(fingerprint: str, res: Any, interrupted: bool, precision: str) -> Any:
+    """A calibration holding no speeds yet (what --runner or --rungs measured is added to it)."""
+    from datetime import datetime, timezone
+
+    from qms_cli import __version__
+    from qms_cli.calibration import Calibration, band_for
+
     device = res.best_gpu.name if res.best_gpu else "processor"
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return Calibration(fingerprint, device, now, __version__, None, res.system.cpu_cores, "runner", None, 0.0, 0.0,
-                       band_for(0.0), (), configurations, None, interrupted)
+    return Calibration(fingerprint, device, now, __version__, None, res.system.cpu_cores, precision, None, 0.0, 0.0,
+                       band_for(0.0), (), {}, None, interrupted)
+
+
+def _larger(a: float | None, b: float | None) -> float | None:
+    return max((x for x in (a, b) if x is not None), default=None)
 
 
 def _card_bytes(res: Any, limit: int | None) -> int:

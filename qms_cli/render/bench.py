@@ -120,6 +120,8 @@ def show(outcome: Any, cal: Calibration | None, saved: Path | None, report: Path
         v = outcome.verdicts
         lines.append(m.bench_rungs(v["agree"], v["unsafe"], v["cautious"], v["unmeasured"],
                                    m.size_or_na(outcome.limit)))
+        if saved and outcome.margin:
+            lines.append(m.bench_margin(outcome.margin))
     elif isinstance(outcome, RunnerOutcome):
         table = Table(list(m.RUNNER_COLUMNS))
         for r in outcome.results:

@@ -75,6 +75,11 @@ def bench_rungs(agree: int, unsafe: int, cautious: int, unmeasured: int, limit: 
     return line + "."
 
 
+def bench_margin(margin: float) -> str:
+    return (f"From now on qms keeps {margin - 1:.0%} more memory in hand than it estimates on this card: "
+            "what the full-size runs needed.")
+
+
 def bench_memory(measured: int, under: int, max_over: float, processor: bool) -> str:
     where = "main memory (this run used the processor)" if processor else "graphics memory"
     if under:
