@@ -114,7 +114,9 @@ def _jobs(model: Any, family: Any, rung: Any, effects: Effects, index: int) -> l
     if den.precision in EIGHT_BIT or effects.storage_factor < 1:
         options.append("fp8-storage")
     resident = effects.offload == "none"
-    common = {"family": model.family, "fit": False, "tier": rung.tier.id, "function": None, "repeats": 1}
+    # One timed run and one measured (a full-size pass of the largest video can take minutes).
+    common = {"family": model.family, "fit": False, "tier": rung.tier.id, "function": None, "repeats": 1,
+              "warmup": 0}
     step = {**full_size(model, g), **common, "check": index, "options": options,
             "stand_in_bytes": int(sum(weights.values()) - weights[den.name]) if resident else 0}
     decode = {**common, "kind": "decode", "check": index + 1, "side": max(g.width, g.height), "width": g.width,

@@ -42,7 +42,8 @@ def main() -> int:
             run = _prepare(job, models, config, result)
             # What else the phase keeps in memory (components the job does not build), as plain bytes.
             stand_in = torch.ones(job.get("stand_in_bytes", 0), dtype=torch.uint8, device=device)
-            t = timed(run, cap_s=config["cap_s"], sync=sync, min_repeats=job.get("repeats", 3))
+            t = timed(run, cap_s=config["cap_s"], sync=sync, min_repeats=job.get("repeats", 3),
+                      warmup=job.get("warmup", 1))
             result.update(seconds=t.seconds, repeats=t.repeats, spread=t.spread)
             resident = torch.cuda.memory_allocated(device) if cuda else result["weight_bytes"] + stand_in.numel()
             work = peak(run, sync)

@@ -29,7 +29,8 @@ def build_step(family: str, heads: int, layers: list[int], ffn_ratio: float, dev
     offload = "sequential" in options or "partial" in options
     if offload and not device.startswith("cuda"):
         raise ValueError("offloading moves weights to a graphics card; this run uses the processor")
-    home = "cpu" if offload else device
+    cast = "fp8-storage" in options
+    home = "cpu" if offload or cast else device  # cast (or offloaded) before anything reaches the card
     previous = torch.get_default_dtype()
     try:
         if empty:
@@ -45,12 +46,14 @@ def build_step(family: str, heads: int, layers: list[int], ffn_ratio: float, dev
                 t.normal_(0.0, 0.02)
     model = model.to(device=home, dtype=dtype).eval()
     params = sum(p.numel() for p in model.parameters())
-    if "fp8-storage" in options:
+    if cast:
         model.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
     if offload:
         per_group = 1 if "sequential" in options else max(1, math.ceil(sum(layers) / 2))
         model.enable_group_offload(onload_device=torch.device(device), offload_device=torch.device("cpu"),
                                    offload_type="block_level", num_blocks_per_group=per_group)
+    elif home != device:
+        model = model.to(device=device)  # the 8-bit weights go to the card as stored
     return model, params
 
 
