@@ -317,3 +317,24 @@ def test_what_full_size_runs_needed_becomes_the_cards_memory_margin(tmp_path: Pa
     assert speed.memory_margin == 1.35 and not speed.calibrated  # memory measured, speeds not
     path = calibration.save(cal, tmp_path / "cal.json")
     validate_output(json.loads(path.read_text()), "calibration")
+
+
+def test_rungs_skip_what_the_processor_cannot_stand_in_for(tmp_path: Path) -> None:
+    """Which rungs --rungs runs (no torch needed): on the processor, offloading, anything beyond main memory and
+    anything predicted to take minutes are skipped with their reason; on a card all of them run."""
+    from qms_cli.bench.rungs import plan_jobs
+    from qms_cli.planning import QualityManager
+
+    qm = QualityManager.from_project(profiles=str(tiny_profiles(tmp_path / "profiles")), vram_limit="2.5GB")
+    tiers = ["low", "standard", "high"]
+    jobs, checks, limit = plan_jobs(qm, tiers, ["Create Video"], False, 64 * 2**30)
+    assert limit == qm.plan("Create Video").route.available
+    assert not jobs and {c.why for c in checks} == {"needs_card", "too_slow"}  # full-size video frames
+    jobs, checks, _ = plan_jobs(qm, tiers, ["Create Video"], False, 2**20)
+    assert "too_large" in {c.why for c in checks}
+    on_card, checks, _ = plan_jobs(qm, tiers, ["Create Video", "Create Image"], True, 2**20)
+    assert len(on_card) == len(checks) and all(c.status == "planned" for c in checks)
+    steps = [j for j in on_card if j["kind"] == "step"]
+    assert {tuple(j["options"]) for j in steps} >= {("sequential",), ("partial",), ("fp8-storage",)}
+    assert all(j["empty"] and j["text_dim"] == 4096 for j in steps)
+    assert sorted(j["id"] for j in on_card) == list(range(len(on_card)))

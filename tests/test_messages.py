@@ -13,7 +13,7 @@ from qms_cli.render import messages
 SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "node": ["hero-shot"], "path": ["/home/ana/posters/project.json"], "name": ["Spring posters"],
     "machine": ["Desktop with an RTX 4090 24 GB"], "cpu": ["AMD Ryzen 9 7950X"], "programs": ["python3 (12 GB)"],
-    "why": ["the card stopped responding", "needs_card", "too_large", "four_bit"],
+    "why": ["the card stopped responding", "needs_card", "too_large", "too_slow", "four_bit"],
     "status": ["runs", "slower", "processor", "falls_back"],
     "function": ["Create Video"], "n": [12 * 2**30, None],
     "job": [{"kind": "runner", "tier": "high", "function": "Create Image"}, {"kind": "decode", "side": 64},

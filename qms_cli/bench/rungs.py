@@ -22,11 +22,12 @@ from typing import Any
 
 from qms_cli.bench.session import Progress, require_torch, run_jobs
 from qms_cli.bench.suite import full_size
-from qms_cli.predict import Effects, geometry
+from qms_cli.predict import Effects, geometry, predict
 from qms_cli.values import Value
 
 HEAD_DIM = 128
 EIGHT_BIT = ("fp8", "int8")
+PROCESSOR_CAP_S = 120.0  # a phase predicted to take longer on the processor stand-in is not run
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # the decoder runs in its profile's precision
 
 
@@ -44,7 +45,7 @@ class RungCheck(Value):
     modelled_bytes: int  # the same before the margin
     predicted_seconds: float
     status: str  # "ok", "oom", "error" or "skipped"
-    why: str | None = None  # skipped: "needs_card", "too_large" or "four_bit"; failed: the error
+    why: str | None = None  # skipped: "needs_card", "too_large", "too_slow" or "four_bit"; failed: the error
     measured_bytes: int | None = None
     measured_seconds: float | None = None
     fits: bool | None = None  # the truth: ran without running out (card), or peak within the limit (processor)
@@ -83,7 +84,8 @@ def plan_jobs(qm: Any, tier_ids: list[str], functions: list[str], card: bool,
                 checks += [base, replace(base, phase="decode", router_fits=decode_bytes <= available,
                                          predicted_bytes=decode_bytes, modelled_bytes=phases["decode"],
                                          predicted_seconds=parts["decode"])]
-                why = _cannot_run(model, effects, card, ram, max(phases.values()))
+                why = _cannot_run(model, effects, card, ram, max(phases.values())) or (
+                    None if card else _too_slow(qm, model, family, rung, effects))
                 if why:
                     checks[-2:] = [replace(c, status="skipped", why=why) for c in checks[-2:]]
                     continue
@@ -102,6 +104,16 @@ def _cannot_run(model: Any, effects: Effects, card: bool, ram: int, need: float)
     if not card and need > 0.8 * ram:
         return "too_large"
     return None
+
+
+def _too_slow(qm: Any, model: Any, family: Any, rung: Any, effects: Effects) -> str | None:
+    """On the processor: "too_slow" when a pass or the decode is predicted to take over PROCESSOR_CAP_S there."""
+    steps = rung.config.steps or model.default_steps
+    p = predict(model, family, rung.config.resolution, steps, rung.config.frames, effects, qm.router.speed(None),
+                on_gpu=False)
+    parts = dict(p.parts)
+    slowest = max(parts["denoise"] / steps / family.guidance_passes, parts["decode"])
+    return "too_slow" if slowest > PROCESSOR_CAP_S else None
 
 
 def _jobs(model: Any, family: Any, rung: Any, effects: Effects, index: int) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ BENCH_RUNG_COLUMNS = ["Quality", "Function", "Settings", "Phase", "Memory predic
 AS_MAPPED = "as set for the quality"
 _SKIPPED = {"needs_card": "moving parts on and off a graphics card needs one",
             "too_large": "larger than this machine's main memory",
+            "too_slow": "it would take minutes on the processor",
             "four_bit": "weights stored in 4 bits are not reproduced"}
 RUNNER_COLUMNS = ["Tier", "Function", "Took", "Predicted", "Graphics memory", "Exit code"]
 
