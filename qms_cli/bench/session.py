@@ -159,7 +159,7 @@ def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int
         coefficients = fit(samples)
     except ValueError:
         return BenchResult(None, (), failures, interrupted, len(results))
-    memory, margin = fit_memory(samples)
+    memory, margin = fit_memory(samples, memfit.MARGIN_SLACK if device.startswith("cuda") else memfit.PROCESSOR_SLACK)
     held = [s for s in samples if not s.fit and not (s.detail or {}).get("options")]
     judged = held or [s for s in samples if s.fit]
     errs = errors(coefficients, judged)
