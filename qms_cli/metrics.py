@@ -83,20 +83,13 @@ class QmsCollector:
             seconds.add_metric([tier, fn, host], secs)
         yield runs_here
         yield seconds
-        runs = CounterMetricFamily("qms_runs", "Runs recorded in the history.",
-                                   labels=["tier", "function", "outcome", "hostname"])
-        for tier, fn, outcome, n in s.runs:
-            runs.add_metric([tier, fn, outcome, host], n)
-        yield runs
-        fallbacks = CounterMetricFamily("qms_fallbacks", "Runs at a lower tier than asked.",
-                                        labels=["requested", "actual", "hostname"])
-        for requested, actual, n in s.fallbacks:
-            fallbacks.add_metric([requested, actual, host], n)
-        yield fallbacks
+        yield _filled(CounterMetricFamily("qms_runs", "Runs recorded in the history.",
+                                          labels=["tier", "function", "outcome", "hostname"]), s.runs, host)
+        yield _filled(CounterMetricFamily("qms_fallbacks", "Runs at a lower tier than asked.",
+                                          labels=["requested", "actual", "hostname"]), s.fallbacks, host)
         ratio = HistogramMetricFamily("qms_estimate_ratio", "Actual time / estimated time of successful runs.",
                                       labels=["hostname"])
-        ratio.add_metric([host], [(str(b), n) for b, n in zip(RATIO_BUCKETS, s.ratio_buckets, strict=False)]
-                         + [("+Inf", s.ratio_buckets[-1])], s.ratio_sum)
+        ratio.add_metric([host], _buckets(RATIO_BUCKETS, s.ratio_buckets), s.ratio_sum)
         yield ratio
         if s.queue is not None:
             yield from _queue_families(s.queue, host)
@@ -115,26 +108,31 @@ def _queue_families(q: Any, host: str) -> Iterator[Any]:
 
     from qms_cli.queue.store import WAIT_BUCKETS
 
-    tasks = GaugeMetricFamily("qms_queue_tasks", "Tasks in the queue, waiting or running.",
-                              labels=["state", "tier", "owner", "hostname"])
-    for state, tier, owner, n in q.tasks:
-        tasks.add_metric([state, tier, owner, host], n)
-    yield tasks
-    oldest = GaugeMetricFamily("qms_queue_oldest_wait_seconds", "How long the oldest waiting task has waited.",
-                               labels=["tier", "hostname"])
-    for tier, seconds in q.oldest:
-        oldest.add_metric([tier, host], seconds)
-    yield oldest
+    yield _filled(GaugeMetricFamily("qms_queue_tasks", "Tasks in the queue, waiting or running.",
+                                    labels=["state", "tier", "owner", "hostname"]), q.tasks, host)
+    yield _filled(GaugeMetricFamily("qms_queue_oldest_wait_seconds", "How long the oldest waiting task has waited.",
+                                    labels=["tier", "hostname"]), q.oldest, host)
     waits = HistogramMetricFamily("qms_queue_wait_seconds", "Wait from queueing to start of the tasks that started.",
                                   labels=["tier", "hostname"])
     for tier, buckets, total in q.waits:
-        waits.add_metric([tier, host], [(str(b), n) for b, n in zip(WAIT_BUCKETS, buckets, strict=False)]
-                         + [("+Inf", buckets[-1])], total)
+        waits.add_metric([tier, host], _buckets(WAIT_BUCKETS, buckets), total)
     yield waits
     workers = GaugeMetricFamily("qms_queue_workers", "Workers taking tasks (heartbeat within the lease).",
                                 labels=["hostname"])
     workers.add_metric([host], q.workers)
     yield workers
+
+
+def _filled(family: Any, rows: Any, host: str) -> Any:
+    """`family` with one sample per row: the row's labels, this host, the row's last value."""
+    for *labels, value in rows:
+        family.add_metric([*labels, host], value)
+    return family
+
+
+def _buckets(bounds: Any, counts: Any) -> list[tuple[str, float]]:
+    """Cumulative histogram buckets as prometheus_client takes them (the last count is +Inf's)."""
+    return [(str(b), n) for b, n in zip(bounds, counts, strict=False)] + [("+Inf", counts[-1])]
 
 
 def registry_for(latest: Latest) -> Any:

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from qms_cli.bench.rungs import RungsOutcome
 from qms_cli.calibration import Calibration
 from qms_cli.render import messages as m
 from qms_cli.render.output import emit_json, emit_lines, use_rich
@@ -71,7 +72,7 @@ def progress(quiet: bool) -> Any:
 
 
 def result_json(outcome: Any, cal: Calibration | None, saved: Path | None) -> dict[str, Any]:
-    if hasattr(outcome, "verdicts"):  # --rungs
+    if isinstance(outcome, RungsOutcome):
         checks = [{**asdict(c), "options": list(c.options)} for c in outcome.checks]
         return {"kind": "rungs", "interrupted": outcome.interrupted, "saved": None, "runs": [], "evaluations": [],
                 "memory": None, "failures": [], "calibration": None,
@@ -115,7 +116,7 @@ def emit_json_result(outcome: Any, cal: Calibration | None, saved: Path | None) 
 
 def show(outcome: Any, cal: Calibration | None, saved: Path | None, report: Path | None) -> None:
     lines: list[str] = []
-    if hasattr(outcome, "verdicts"):
+    if isinstance(outcome, RungsOutcome):
         emit_table(rung_table(outcome))
         v = outcome.verdicts
         lines.append(m.bench_rungs(v["agree"], v["unsafe"], v["cautious"], v["unmeasured"],
