@@ -45,7 +45,7 @@ def profile_dirs(explicit: str | None = None) -> list[Path]:
 def locate(dirs: list[Path], name: str) -> Path:
     """The first `name` on the search path."""
     for d in dirs:
-        if (d / name).is_file():
+        if (d / name).exists():  # a device or pipe by that name is found, then refused when read
             return d / name
     raise DataError(f"no {name} in {', '.join(map(str, dirs))}")
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from qms_cli.catalog import Catalog
     from qms_cli.hardware import Resources
     from qms_cli.hardware.remote import Fleet
-    from qms_cli.project import Project
+    from qms_cli.project import Project, ProjectProblem
 
 
 class FleetManager:
@@ -32,6 +32,7 @@ class FleetManager:
         self.resources = local._replace(gpus=cards, source="prometheus",
                                         machine=fleet_machine(len(fleet.hosts), fleet.url), notices=())
         self.warnings = [n.message for n in fleet.notices]
+        self.project_problem: ProjectProblem | None = None
         self.router = next(iter(self.managers.values())).router
 
     def plan(self, function: str | Task, quality: str | None = None, node: str | None = None, count: int = 1,
@@ -78,10 +79,18 @@ def manager_for(url: str, *, profiles: str | None, project: str | None, reserve:
                                          hardware=hardware)
         qm.warnings.append(m.prometheus_fallback(e.message))
         return qm
-    proj = None
+    from qms_cli.project import ProjectError
+
+    proj, unusable = None, None
     try:
         proj = read_project(find_project(project), catalog.tiers.ids)
+    except ProjectError as e:
+        unusable = e.problem
     except DataError:
         if project is not None:
             raise
-    return FleetManager(catalog, fleet, proj, local)
+    manager = FleetManager(catalog, fleet, proj, local)
+    manager.project_problem = unusable
+    for each in manager.managers.values():
+        each.project_problem = unusable
+    return manager

@@ -15,6 +15,7 @@ from qms_cli.values import Value
 if TYPE_CHECKING:
     from qms_cli.calibration import Calibration
     from qms_cli.hardware import Resources
+    from qms_cli.project import ProjectProblem
 
 
 class Here(NamedTuple):
@@ -39,6 +40,7 @@ class TierListing(Value):
     here: dict[str, dict[str, Here]] | None = None  # tier id -> function -> how it runs on this machine
     calibration: "Calibration | None" = None  # of the device the tiers were routed on
     warnings: tuple[str, ...] = ()
+    project_problem: "ProjectProblem | None" = None  # why the project file could not be used
 
     @property
     def tiers(self) -> tuple[Tier, ...]:
@@ -57,6 +59,7 @@ class TierListing(Value):
             "default": tiers.default_id,
             "current": self.current.id if self.current else None,
             "project": self.project,
+            "project_problem": self.project_problem.as_json() if self.project_problem else None,
             "sources": {k: str(v) for k, v in self.catalog.sources.items()},
             "calibrated": self.calibration.date if self.calibration is not None and self.calibration.fit else None,
         }
@@ -96,7 +99,7 @@ def list_tiers(catalog: Catalog, where: str | os.PathLike[str] | None = None,
                resources: "Resources | None" = None) -> TierListing:
     """The tiers, marking the project's quality. An explicit project must be readable; one merely found
     from here up that cannot be read is reported in `project_error` and nothing is marked."""
-    from qms_cli.project import find_project, read_project
+    from qms_cli.project import ProjectError, find_project, read_project
 
     tiers = catalog.tiers
     here, cal, problems = on_this_machine(catalog, resources) if resources is not None else (None, None, [])
@@ -109,9 +112,9 @@ def list_tiers(catalog: Catalog, where: str | os.PathLike[str] | None = None,
         return TierListing(catalog, None, None, None, *extra)
     try:
         project = read_project(path, tiers.ids)
-    except DataError as e:
+    except ProjectError as e:
         if where is not None:
             raise
-        return TierListing(catalog, None, str(path), e.message, *extra)
+        return TierListing(catalog, None, str(path), e.message, *extra, project_problem=e.problem)
     current = tiers.get(project.quality) if project.quality else tiers.default
     return TierListing(catalog, current, str(path), None, *extra)

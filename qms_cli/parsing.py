@@ -6,7 +6,10 @@ with a duplicated key is ambiguous, so qms refuses it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -14,28 +17,70 @@ from typing import Any
 from qms_cli.errors import DataError
 
 BOM = "\ufeff"
+MiB = 1024 * 1024
+READ_LIMIT = 16 * MiB  # a profile, a tasks file: far above any real one (the bundled models.yaml is ~20 KB)
+ALIAS_BUDGET = 100_000  # values YAML aliases may add to a document ("billion laughs" adds 387 million)
 
 
 class ParseError(DataError):
-    """A document that does not parse, with where (1-based line and column)."""
+    """A document that does not parse, with where (1-based line and column) and what kind of fault:
+    "syntax", "comments", "duplicate" (key in `value`), "not_utf8", "too_deep" or "aliases"."""
 
-    def __init__(self, filename: str, message: str, line: int | None = None, column: int | None = None):
+    def __init__(self, filename: str, message: str, line: int | None = None, column: int | None = None,
+                 kind: str = "syntax", value: str | None = None):
         where = f"{filename}:{line}:{column}" if line is not None else filename
         super().__init__(f"{where}: {message}")
         self.filename, self.problem, self.line, self.column = filename, message, line, column
+        self.kind, self.value = kind, value
 
 
-def read_text(path: Path) -> str:
-    """The file's text (UTF-8, a leading byte-order mark kept), or a DataError naming the file."""
+class ReadError(DataError):
+    """A file that cannot be read: kind "missing", "folder", "not_a_file", "too_large" (`limit` bytes) or
+    "unreadable" (`reason` from the OS)."""
+
+    def __init__(self, path: Path, message: str, kind: str, limit: int | None = None, reason: str | None = None):
+        super().__init__(f"{path}: {message}")
+        self.path, self.kind, self.limit, self.reason = path, kind, limit, reason
+
+
+def read_bytes(path: Path, limit: int = READ_LIMIT) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file of at most `limit` bytes, and its status as read. Devices, pipes and
+    sockets are refused without reading (/dev/zero never ends; a pipe blocks)."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
+        raise ReadError(path, "no such file", "missing") from None
     except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, not a file") from None
+        raise ReadError(path, "is a folder, not a file", "folder") from None
     except OSError as e:
-        raise DataError(f"{path}: cannot be read ({e.strerror or e})") from None
-    return decode(raw, str(path))
+        raise ReadError(path, f"cannot be read ({e.strerror or e})", "unreadable", reason=e.strerror) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ReadError(path, "is a folder, not a file", "folder")
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError(path, "is not a regular file (a device, pipe or socket); qms reads only regular files",
+                            "not_a_file")
+        chunks, size = [], 0
+        while size <= limit:  # read to the end, but never past the limit, even if the file grows meanwhile
+            chunk = os.read(fd, min(limit + 1 - size, 8 * MiB))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise ReadError(path, f"is larger than {limit // MiB} MiB, the most qms reads from one file",
+                            "too_large", limit=limit)
+        return b"".join(chunks), st
+    except OSError as e:
+        raise ReadError(path, f"cannot be read ({e.strerror or e})", "unreadable", reason=e.strerror) from None
+    finally:
+        os.close(fd)
+
+
+def read_text(path: Path, limit: int = READ_LIMIT) -> str:
+    """The file's text (UTF-8, a leading byte-order mark kept), or a DataError naming the file."""
+    return decode(read_bytes(path, limit)[0], str(path))
 
 
 def decode(raw: bytes, filename: str) -> str:
@@ -44,7 +89,7 @@ def decode(raw: bytes, filename: str) -> str:
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise ParseError(filename, f"not UTF-8 text (byte 0x{raw[e.start]:02x})", line,
-                         e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1) from None
+                         e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1, kind="not_utf8") from None
 
 
 def line_col(text: str, pos: int) -> tuple[int, int]:
@@ -77,13 +122,20 @@ def parse_json(text: str, filename: str) -> Any:
 
         pos = find_duplicate(body)
         line, col = line_col(body, pos) if pos is not None else (None, None)
-        raise ParseError(filename, f"duplicate key {dup.key!r}", line, col) from None
+        raise ParseError(filename, f"duplicate key {dup.key!r}", line, col, kind="duplicate", value=dup.key) from None
     except json.JSONDecodeError as e:
         at = body[e.pos : e.pos + 2] if e.pos < len(body) else ""
         if at in ("//", "/*"):
             raise ParseError(filename, f"comments are not allowed in JSON, line {e.lineno}",
-                             e.lineno, e.colno) from None
+                             e.lineno, e.colno, kind="comments") from None
         raise ParseError(filename, f"not valid JSON: {e.msg}", e.lineno, e.colno) from None
+    except RecursionError:
+        raise too_deep(filename) from None
+
+
+def too_deep(filename: str) -> ParseError:
+    return ParseError(filename, "nested too deeply to read (lists and objects inside one another, "
+                                "hundreds of levels down)", kind="too_deep")
 
 
 def parse_yaml(text: str, filename: str) -> Any:
@@ -91,6 +143,7 @@ def parse_yaml(text: str, filename: str) -> Any:
     import yaml  # deferred: profiles are usually served from the validated cache
 
     loader = _strict_loader(yaml)(text)
+    loader.qms_filename = filename
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as e:
@@ -100,8 +153,47 @@ def parse_yaml(text: str, filename: str) -> Any:
         raise ParseError(filename, problem, line, col) from None
     except yaml.YAMLError as e:
         raise ParseError(filename, f"not valid YAML: {e}") from None
+    except RecursionError:
+        raise too_deep(filename) from None
     finally:
         loader.dispose()
+
+
+def _check_expansion(root: Any, filename: str) -> None:
+    """Refuse a composed YAML document whose aliases would expand it past ALIAS_BUDGET values, or that
+    refers to itself. Counts the expanded tree over the node graph, each node once (milliseconds even for
+    a "billion laughs", whose expansion would take minutes and gigabytes)."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in _children(node))
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise ParseError(filename, "an alias refers to the value that holds it (a loop)", kind="aliases")
+        on_path.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in on_path:
+                raise ParseError(filename, "an alias refers to the value that holds it (a loop)", kind="aliases")
+            if id(child) not in size:
+                stack.append((child, False))
+    if size[id(root)] > len(size) + ALIAS_BUDGET:
+        raise ParseError(filename, f"its aliases expand it to {size[id(root)]:,} values; qms refuses documents "
+                                   f"whose aliases add more than {ALIAS_BUDGET:,} values", kind="aliases")
+
+
+def _children(node: Any) -> list[Any]:
+    value = node.value
+    if isinstance(value, list):
+        return [c for item in value for c in (item if isinstance(item, tuple) else (item,))]
+    return []
 
 
 _LOADERS: dict[int, Any] = {}
@@ -114,6 +206,13 @@ def _strict_loader(yaml: Any) -> Any:
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class StrictLoader(base):  # type: ignore[misc, valid-type]
+        def get_single_data(self) -> Any:
+            node = self.get_single_node()
+            if node is None:
+                return None
+            _check_expansion(node, getattr(self, "qms_filename", "<yaml>"))
+            return self.construct_document(node)
+
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: dict[Any, Any] = {}
             for key_node, _ in node.value:
@@ -155,7 +254,8 @@ def positions(text: str) -> dict[tuple[str | int, ...], tuple[int, int]]:
     except yaml.YAMLError:
         return out
     if root is not None:
-        walk(root, ())
+        with contextlib.suppress(RecursionError):  # positions are a courtesy: what was found so far will do
+            walk(root, ())
     return out
 
 

@@ -76,9 +76,10 @@ class PlanEncoder:
         return json.dumps(head, ensure_ascii=False)[:-1] + ", " + body
 
     def write(self, out: TextIO, plans: list[tuple[int | None, Plan]], project: str | None,
-              errors: list[dict[str, Any]]) -> None:
+              errors: list[dict[str, Any]], project_problem: dict[str, Any] | None = None) -> None:
         """The whole document, written a task at a time (a batch's JSON can run to 100 MB)."""
-        head = {"version": 1, "project": project, "machine": machine_json(self.res), "calibrated": False}
+        head = {"version": 1, "project": project, "project_problem": project_problem,
+                "machine": machine_json(self.res), "calibrated": False}
         out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "tasks": [')
         sep = "\n"
         for line, plan in plans:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from qms_cli.calibration import Calibration
     from qms_cli.catalog import Catalog
     from qms_cli.hardware import Resources
-    from qms_cli.project import Project
+    from qms_cli.project import Project, ProjectProblem
     from qms_cli.speed import Throughput
 
 
@@ -61,6 +61,7 @@ class QualityManager:
         self.project = project
         self.router = Router(catalog, resources, throughput, calibrations, history)
         self.warnings: list[str] = []
+        self.project_problem: ProjectProblem | None = None  # the project file found but unusable
         self._upgrades: dict[int, str | None] = {}
 
     @classmethod
@@ -73,12 +74,16 @@ class QualityManager:
         from qms_cli.catalog import load_catalog
         from qms_cli.errors import DataError
         from qms_cli.hardware import probe
-        from qms_cli.project import find_project, read_project
+        from qms_cli.project import ProjectError, find_project, read_project
 
         catalog = load_catalog(profiles)
-        project = None
+        project, unusable = None, None
         try:
             project = read_project(find_project(path), catalog.tiers.ids)
+        except ProjectError as e:  # kept, never silent: a task without its own quality is refused (issue 13)
+            if require_project:
+                raise
+            unusable = e.problem
         except DataError:
             if path is not None or require_project:
                 raise
@@ -87,19 +92,26 @@ class QualityManager:
         history = {} if resources.source == "simulated" else _history(resources, db, problems)
         manager = cls(catalog, resources, catalog.throughput, project, calibrations, history)
         manager.warnings = problems
+        manager.project_problem = unusable
         return manager
 
     def on(self, resources: Resources, *, project: bool = True) -> QualityManager:
         """The same catalogue, calibrations and history (and project, unless told not to) on other resources:
         an idle card, one card of several, the memory free now."""
-        return QualityManager(self.catalog, resources, self.catalog.throughput, self.project if project else None,
-                              self.router.calibrations, self.router.history)
+        other = QualityManager(self.catalog, resources, self.catalog.throughput, self.project if project else None,
+                               self.router.calibrations, self.router.history)
+        other.project_problem = self.project_problem if project else None
+        return other
 
     def requested(self, task: Task) -> tuple[Any, str]:
         """The tier a task asks for, and why: an explicit quality, its node's, the project's, the default."""
         tiers = self.catalog.tiers
         if task.quality:
             return tiers.get(task.quality), "option"
+        if self.project_problem is not None:  # never the default in place of an unreadable project's quality
+            from qms_cli.project import ProjectError
+
+            raise ProjectError(self.project_problem)
         if self.project is not None:
             if task.node and task.node in self.project.overrides:
                 return tiers.get(self.project.overrides[task.node]), "node"

@@ -1,37 +1,54 @@
 """project.json: find it, read it, and change the quality safely.
 
-A change goes through a temporary file in the same folder (fsync, atomic rename) under a lock, follows
+project.json belongs to the studio app; qms owns `quality` and `quality_overrides` only and never refuses a
+file for any other key. A change goes through a temporary file in the same folder under a lock, follows
 symlinks, keeps the file's mode, and touches only the bytes of the value that changes: every other key, its
-order, the indentation and the final newline stay as they were. A file qms cannot read or validate is left
-byte-for-byte as it was.
+order, the indentation and the line endings stay as they were. The whole resulting document is checked
+before anything is written, and the file is replaced only if no other program saved it since it was read
+(atomic.py); a file qms cannot read, validate or update is left byte-for-byte as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qms_cli.atomic import Identity, write_atomic
 from qms_cli.errors import DataError
 from qms_cli.values import Value
 
+__all__ = ["PROJECT_FILE", "Project", "ProjectError", "ProjectProblem", "find_project", "read_project",
+           "update_project", "write_atomic"]
+
 PROJECT_FILE = "project.json"
 LOCK_TIMEOUT_S = 30.0
+PROJECT_LIMIT = 256 * 1024 * 1024  # a studio's canvas state runs to tens of MB (issue 15 used 60 MB)
+SAVE_ATTEMPTS = 20  # another program saved between qms's read and its write: read again, this many times
 
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Project(Value):
-    """A project file's path, exact text and validated data."""
+    """A project file's path, exact text and validated data (and, when read from disk, its identity)."""
 
     path: Path
     text: str
     data: dict[str, Any]
+    identity: Identity | None = None
+    raw: bytes | None = None
 
     @property
     def name(self) -> str:
-        return str(self.data.get("name") or self.path.resolve().parent.name)
+        name = self.data.get("name")
+        return name if isinstance(name, str) and name.strip() else self.path.resolve().parent.name
+
+    @property
+    def created(self) -> str | None:
+        created = self.data.get("created")
+        return created if isinstance(created, str) else None
 
     @property
     def quality(self) -> str | None:
@@ -40,6 +57,36 @@ class Project(Value):
     @property
     def overrides(self) -> dict[str, str]:
         return dict(self.data.get("quality_overrides", {}))
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ProjectProblem(Value):
+    """Why a project file cannot be used, as facts. `kind`: missing, folder, not_a_file, too_large,
+    unreadable, not_utf8, syntax, comments, duplicate, too_deep, not_an_object, invalid, unknown_quality,
+    changing. `detail` is the technical form (`file::$.path: message`, `file:line:col: message`)."""
+
+    path: str
+    kind: str
+    detail: str
+    field: str | None = None  # the member qms owns that is wrong: quality or quality_overrides
+    node: str | None = None  # the override's node
+    value: str | None = None  # the offending value (a tier id, a key, JSON text)
+    line: int | None = None
+    column: int | None = None
+    limit: int | None = None  # bytes, for too_large
+    accepted: tuple[str, ...] = ()  # tier ids, for unknown_quality
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.path, "kind": self.kind, "field": self.field, "node": self.node, "value": self.value,
+                "line": self.line, "column": self.column, "message": self.detail}
+
+
+class ProjectError(DataError):
+    """A project file that cannot be used (exit 1); `problem` holds the facts, the message the technical form."""
+
+    def __init__(self, problem: ProjectProblem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
 
 
 def find_project(where: str | os.PathLike[str] | None = None) -> Path:
@@ -54,31 +101,98 @@ def find_project(where: str | os.PathLike[str] | None = None) -> Path:
         return path
     here = Path.cwd()
     for folder in (here, *here.parents):
-        if (folder / PROJECT_FILE).is_file():
-            return folder / PROJECT_FILE
+        candidate = folder / PROJECT_FILE
+        if candidate.exists() and not candidate.is_dir():  # a device or pipe is found, then refused
+            return candidate
     raise DataError(f"no {PROJECT_FILE} in {here} or its parents; create one with `qms init` or pass --project")
 
 
 def read_project(path: Path, tier_ids: list[str] | None = None) -> Project:
-    """The validated project; with tier_ids, its quality and overrides must name those tiers."""
+    """The validated project; with tier_ids, its quality and overrides must name those tiers.
+    A ProjectError says why it cannot be used."""
     from qms_cli.cache import load_validated
-    from qms_cli.catalog import check_document, summary
-    from qms_cli.parsing import read_text
+    from qms_cli.parsing import ParseError, ReadError, decode, read_bytes
 
-    text = read_text(path)
+    try:
+        raw, st = read_bytes(path, PROJECT_LIMIT)
+        text = decode(raw, str(path))
+        data = load_validated("project", text, lambda: _parse(text, path))
+    except ReadError as e:
+        raise ProjectError(ProjectProblem(str(path), e.kind, e.message, limit=e.limit, value=e.reason)) from None
+    except ParseError as e:
+        raise ProjectError(_parse_problem(path, e)) from None
+    except RecursionError:
+        raise ProjectError(_too_deep(path)) from None
+    from qms_cli.atomic import identity
 
-    def parse_and_validate() -> Any:
-        data, problems = check_document(text, str(path), "project")
-        if problems:
-            raise DataError(summary(problems))
-        return data
+    project = Project(path, text, data, identity(st), raw)
+    if tier_ids is not None:
+        check_tiers(project, tier_ids)
+    return project
 
-    data = load_validated("project", text, parse_and_validate)
-    if tier_ids is not None and unknown_tiers(data, tier_ids):
+
+def check_tiers(project: Project, tier_ids: list[str]) -> None:
+    """A ProjectError when the project's quality or an override names no tier in `tier_ids`."""
+    unknown = unknown_tiers(project.data, tier_ids)
+    if unknown:
+        from qms_cli.catalog import summary
         from qms_cli.semantics import check_project
 
-        raise DataError(summary(check_project(data, tier_ids, str(path))))
-    return Project(path, text, data)
+        (where, tier), path = unknown[0], str(project.path)
+        raise ProjectError(ProjectProblem(path, "unknown_quality", summary(check_project(project.data, tier_ids, path)),
+                                          field=where[0], node=where[1] if len(where) > 1 else None, value=tier,
+                                          accepted=tuple(tier_ids)))
+
+
+def _parse(text: str, path: Path) -> Any:
+    from qms_cli.catalog import schema_problems, summary
+    from qms_cli.parsing import parse_json
+
+    data = parse_json(text, str(path))
+    problems = schema_problems(data, text, str(path), "project")
+    if problems:
+        raise ProjectError(_schema_problem(path, data, problems[0].path, summary(problems)))
+    return data
+
+
+def _parse_problem(path: Path, e: Any) -> ProjectProblem:
+    return ProjectProblem(str(path), e.kind, e.message, value=e.value, line=e.line, column=e.column)
+
+
+def _too_deep(path: Path) -> ProjectProblem:
+    from qms_cli.parsing import too_deep
+
+    return ProjectProblem(str(path), "too_deep", too_deep(str(path)).message)
+
+
+def _schema_problem(path: Path, data: Any, where: str, detail: str) -> ProjectProblem:
+    import json
+
+    def shown(value: Any) -> str:
+        text = json.dumps(value, ensure_ascii=False)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    if not isinstance(data, dict):
+        return ProjectProblem(str(path), "not_an_object", detail, value=type(data).__name__)
+    if where.startswith("$.quality_overrides"):
+        overrides = data.get("quality_overrides")
+        if isinstance(overrides, dict):
+            for node, tier in overrides.items():
+                if not isinstance(tier, str) or not _is_id(tier):
+                    return ProjectProblem(str(path), "invalid", detail, field="quality_overrides", node=node,
+                                          value=shown(tier))
+        return ProjectProblem(str(path), "invalid", detail, field="quality_overrides", value=shown(overrides))
+    return ProjectProblem(str(path), "invalid", detail, field="quality", value=shown(data.get("quality")))
+
+
+def _is_id(text: str) -> bool:
+    import json
+    import re
+
+    from qms_cli.paths import schema_file
+
+    pattern = json.loads(schema_file("common").read_text(encoding="utf-8"))["$defs"]["id"]["pattern"]
+    return re.search(pattern, text) is not None
 
 
 def unknown_tiers(data: dict[str, Any], tier_ids: list[str]) -> list[tuple[tuple[str, ...], str]]:
@@ -88,22 +202,57 @@ def unknown_tiers(data: dict[str, Any], tier_ids: list[str]) -> list[tuple[tuple
     return [(path, tier) for path, tier in wanted if tier is not None and tier not in tier_ids]
 
 
-def update_project(path: Path, change: Callable[[Project], str]) -> tuple[Project, bool]:
-    """Apply `change` (old project -> new text) under the lock; (project after, whether it changed)."""
+def project_problem(where: str | os.PathLike[str] | None, tier_ids: list[str]) -> ProjectProblem | None:
+    """Why the project found from `where` (or here up) cannot be used; None when it can or there is none."""
+    try:
+        read_project(find_project(where), tier_ids)
+    except ProjectError as e:
+        return e.problem
+    except DataError:
+        return None
+    return None
+
+
+def update_project(path: Path, change: Callable[[Project], str],
+                   tier_ids: list[str] | None = None) -> tuple[Project, bool]:
+    """Apply `change` (project -> new text) under the lock; (project after, whether it changed).
+    The result must be a valid project (naming only `tier_ids`, when given) or nothing is written. When
+    another program saves the file meanwhile, its save is read and the change applied to it again."""
+    from qms_cli.atomic import replace_if_unchanged
     from qms_cli.cache import remember_validated
-    from qms_cli.catalog import check_document, summary
 
     with _lock(path):
-        before = read_project(path)
-        text = change(before)
-        if text == before.text:
-            return before, False
-        data, problems = check_document(text, str(path), "project")
-        if problems:  # qms's own edit produced an invalid file: refuse rather than write it
-            raise DataError(summary(problems))
-        write_atomic(path, text)
-        remember_validated("project", text, data)
-        return Project(path, text, data), True
+        for _ in range(SAVE_ATTEMPTS):
+            before = read_project(path)
+            try:
+                text = change(before)
+            except RecursionError:
+                raise ProjectError(_too_deep(path)) from None
+            after = _checked(path, text, tier_ids)
+            if text == before.text:
+                return after, False
+            assert before.identity is not None and before.raw is not None
+            if replace_if_unchanged(path, text, before.identity, before.raw, PROJECT_LIMIT):
+                with contextlib.suppress(RecursionError):
+                    remember_validated("project", text, after.data)
+                return after, True
+    raise ProjectError(ProjectProblem(str(path), "changing", f"{path}: another program saved it each time qms "
+                                      f"was about to ({SAVE_ATTEMPTS} tries); the file is as that program left it"))
+
+
+def _checked(path: Path, text: str, tier_ids: list[str] | None) -> Project:
+    """The project `text` would be, checked as a whole (format, owned keys, tiers) before it is written."""
+    from qms_cli.parsing import ParseError
+
+    try:
+        project = Project(path, text, _parse(text, path))
+    except ParseError as e:  # qms's own edit produced an invalid file: refuse rather than write it
+        raise ProjectError(_parse_problem(path, e)) from None
+    except RecursionError:
+        raise ProjectError(_too_deep(path)) from None
+    if tier_ids is not None:
+        check_tiers(project, tier_ids)
+    return project
 
 
 def _lock(path: Path) -> Any:
@@ -134,52 +283,3 @@ def _lock(path: Path) -> Any:
             lock.release()
 
     return _Held()
-
-
-def write_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:
-    """Replace (or, if `exclusive`, create) the file at `path` with `text`, all or nothing."""
-    import stat
-    import tempfile
-
-    target = path.resolve()  # a symlink stays a symlink: its target is replaced
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as e:
-        raise DataError(f"{path}: cannot write in {target.parent} ({e.strerror or e}); the file is unchanged") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        if exclusive:
-            os.link(tmp, target)  # fails if the file appeared meanwhile: never clobber
-            os.unlink(tmp)
-        else:
-            os.replace(tmp, target)
-    except FileExistsError:
-        os.unlink(tmp)
-        raise DataError(f"{path}: already exists; pass --force to replace it") from None
-    except OSError as e:
-        os.unlink(tmp)
-        raise DataError(f"{path}: cannot be written ({e.strerror or e}); the file is unchanged") from None
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

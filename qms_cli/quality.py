@@ -28,7 +28,7 @@ class ProjectView(Value):
             "name": self.project.name,
             "quality": {**self.quality.view(), "default": self.is_default},
             "overrides": [{"node": node, "quality": tier.view()} for node, tier in self.overrides],
-            "created": self.project.data.get("created"),
+            "created": self.project.created,
         }
 
 
@@ -92,8 +92,8 @@ def _change(tiers: TierSet, where: str | os.PathLike[str] | None, node: str | No
         previous.append(p.quality if node is None else p.overrides.get(node))
         return str(change(p))
 
-    after, changed = update_project(path, recorded)
-    return QualityChange(view(tiers, after), tier, node, previous[0], changed)
+    after, changed = update_project(path, recorded, tiers.ids)
+    return QualityChange(view(tiers, after), tier, node, previous[-1], changed)  # as last read, if read again
 
 
 def _node(node: str) -> str:
@@ -120,7 +120,7 @@ def init_project(tiers: TierSet, folder: str | os.PathLike[str] = ".", name: str
     import json
     from datetime import datetime, timezone
 
-    data = {"version": 1, "name": name or target.resolve().name or "project", "quality": tier.id,
+    data = {"version": "1.0", "name": name or target.resolve().name or "project", "quality": tier.id,
             "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "canvas": {}}
     write_atomic(file, json.dumps(data, indent=2, ensure_ascii=False) + "\n", exclusive=not force)

@@ -148,7 +148,7 @@ def test_fourth_tier_and_renamed_tiers_work_everywhere(tmp_path: Path, qms: Any)
     assert qms("--profiles", str(folder), "validate").code == 0
     # Without the custom tiers the project names a tier that does not exist: said clearly, exit 1.
     result = qms("show")
-    assert result.code == 1 and "'ultra' is not a tier here" in result.err
+    assert result.code == 1 and "names a quality that does not exist, 'ultra'" in result.err
     renamed = write_tiers(tmp_path / "r", lambda d: [t.update(name=t["name"] + " quality") for t in d["tiers"]])
     assert qms("--profiles", str(renamed), "set-quality", "low QUALITY").code == 0
 

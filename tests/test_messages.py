@@ -8,8 +8,22 @@ from typing import Any
 
 from qms_cli.catalog import load_catalog
 from qms_cli.jargon import find_jargon
+from qms_cli.project import ProjectProblem
 from qms_cli.render import messages
 
+PROJECT_PROBLEMS = [ProjectProblem("/home/ana/film/project.json", kind, "technical form", field=field, node=node,
+                                    value=value, line=line, column=line, limit=256 * 2**20,
+                                    accepted=("low", "standard", "high"))
+                     for kind, field, node, value, line in (
+                         ("unknown_quality", "quality_overrides", "n1", "max", None),
+                         ("unknown_quality", "quality", None, "ultra", None), ("invalid", "quality", None, "5", None),
+                         ("invalid", "quality_overrides", "n1", '["low"]', None),
+                         ("invalid", "quality_overrides", None, "3", None), ("duplicate", None, None, "quality", 2),
+                         ("not_an_object", None, None, "list", None), ("unreadable", None, None, "Permission denied",
+                                                                       None))] + [
+    ProjectProblem("project.json", kind, "technical form", line=3, column=4, limit=256 * 2**20)
+    for kind in ("missing", "folder", "not_a_file", "too_large", "not_utf8", "syntax", "comments", "too_deep",
+                 "changing")]
 SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "node": ["hero-shot"], "path": ["/home/ana/posters/project.json"], "name": ["Spring posters"],
     "machine": ["Desktop with an RTX 4090 24 GB"], "cpu": ["AMD Ryzen 9 7950X"], "programs": ["python3 (12 GB)"],
@@ -24,6 +38,7 @@ SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "option": ["fp8-storage", "sequential", "tiled", "--lowvram"], "max_over": [0.08], "under": [0, 2],
     "options": [("fp8-storage", "tiled"), ("--medvram",), ()], "phase": ["denoise", "decode"],
     "fits": [True, False, None], "margin": [1.35], "run_status": ["ok", "oom", "skipped", "planned", "error"],
+    "problem": PROJECT_PROBLEMS,
 }
 BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False],
                                   "float": [45.0, 600.0, 9000.0], "float | None": [0.5, None],

@@ -133,16 +133,20 @@ def test_project_found_from_a_subfolder_or_given(qms: Any, tmp_path: Path) -> No
     assert gone.code == 1 and "nowhere/project.json: no such file" in gone.err
 
 
-BAD_FILES = {
-    "not json": ("{'quality': 'low'}", "project.json:1:2: not valid JSON"),
-    "comments": ('{\n  // the quality\n  "quality": "low"\n}', "comments are not allowed in JSON, line 2"),
-    "trailing comma": ('{"quality": "low",}', "project.json:1:19: not valid JSON"),
-    "duplicate key": ('{"quality": "low",\n "quality": "high"}', "project.json:2:2: duplicate key 'quality'"),
-    "not an object": ('["low"]', "project.json::$: expected 'object', found list"),
-    "wrong type": ('{"quality": 5}', "project.json::$.quality: 5 is not of type 'string'"),
-    "bad override": ('{"quality_overrides": {"n1": ["low"]}}', "project.json::$.quality_overrides.n1"),
-    "empty": ("", "project.json:1:1: not valid JSON"),
-    "not utf-8": (b'{"name": "caf\xe9"}', "not UTF-8"),
+BAD_FILES = {  # plain words for people; `qms validate` and --json keep the `file::$.path` form
+    "not json": ("{'quality': 'low'}", "can't be used: it is not valid JSON (line 1, column 2)"),
+    "comments": ('{\n  // the quality\n  "quality": "low"\n}',
+                 "can't be used: it has a comment (line 2, column 3), and JSON files cannot have comments"),
+    "trailing comma": ('{"quality": "low",}', "can't be used: it is not valid JSON (line 1, column 19)"),
+    "duplicate key": ('{"quality": "low",\n "quality": "high"}',
+                      "can't be used: it gives the key 'quality' twice (line 2, column 2)"),
+    "not an object": ('["low"]', "can't be used: it must hold one object, {…}, not a list"),
+    "wrong type": ('{"quality": 5}', "can't be used: its `quality` must be the id of a quality (lowercase letters, "
+                                     "digits, '-', '_' or '.'), not 5"),
+    "bad override": ('{"quality_overrides": {"n1": ["low"]}}',
+                     "can't be used: its `quality_overrides` must give node 'n1' the id of a quality"),
+    "empty": ("", "can't be used: it is not valid JSON (line 1, column 1)"),
+    "not utf-8": (b'{"name": "caf\xe9"}', "can't be used: it is not UTF-8 text (line 1, column 14)"),
 }
 
 
@@ -200,7 +204,11 @@ def test_failed_rename_leaves_the_file_and_no_temporary(qms: Any, monkeypatch: p
     def refuse(src: str, dst: str) -> None:
         raise OSError(errno.EROFS, "Read-only file system")
 
+    def refuse_exchange(a: str, b: str) -> bool:  # renameat2(RENAME_EXCHANGE), where Linux has it
+        raise OSError(errno.EROFS, "Read-only file system")
+
     monkeypatch.setattr(os, "replace", refuse)
+    monkeypatch.setattr("qms_cli.atomic._exchange", refuse_exchange)
     result = qms("set-quality", "low")
     assert result.code == 1
     assert result.err.endswith("cannot be written (Read-only file system); the file is unchanged\n")

@@ -41,7 +41,7 @@ def test_marks_the_projects_tier(qms: Any) -> None:
 def test_unreadable_project_found_nearby_does_not_block_the_list(qms: Any) -> None:
     Path("project.json").write_text("{oops")
     result = qms("tiers")
-    assert result.code == 0 and "⚡ Low" in result.out and "could not be read" in result.err
+    assert result.code == 0 and "⚡ Low" in result.out and "can't be used: it is not valid JSON" in result.err
     assert qms("tiers", "--project", "project.json").code == 1  # asked for explicitly: an error
 
 

@@ -29,7 +29,7 @@ def run(build: Callable[[], typer.Typer], argv: list[str]) -> int:
             _say("Interrupted.")
         return result if isinstance(result, int) else 0
     except QmsError as e:
-        _say(f"Error: {e.message}")
+        _say(f"Error: {_words(e)}")
         if e.hint:
             _say(e.hint)
         return e.exit_code
@@ -47,6 +47,16 @@ def run(build: Callable[[], typer.Typer], argv: list[str]) -> int:
         return 0
     except Exception as e:
         return _internal(e, argv)
+
+
+def _words(error: QmsError) -> str:
+    """The error's line for people: a project file that cannot be used is told in plain words."""
+    problem = getattr(error, "problem", None)
+    if problem is not None:
+        from qms_cli.render.messages import project_unusable
+
+        return project_unusable(problem)
+    return error.message
 
 
 def _say(line: str) -> None:

@@ -31,6 +31,7 @@ def run_exporter(settings: Settings, host: str, port: int, interval: str, textfi
         raise UsageError(f"--interval: {e.message}") from None
     if every <= 0 or not 0 <= port < 65536:
         raise UsageError("--interval must be more than 0 and --port between 0 (any free port) and 65535")
+    _say_project_problem(settings)
     take = partial(monitor.take, hostname=hostname, profiles=settings.profiles, hardware=hardware,
                    vram_limit=vram_limit, reserve=reserve, db=str(db) if db else None, queue=queue)
     if textfile is not None:
@@ -55,6 +56,19 @@ def run_exporter(settings: Settings, host: str, port: int, interval: str, textfi
         raise UsageError(f"cannot listen on {host}:{port} ({e.strerror or e})") from None
     except KeyboardInterrupt:
         sys.stderr.write(m.EXPORTER_STOPPED + "\n")
+
+
+def _say_project_problem(settings: Settings) -> None:
+    """The exporter reports every quality, not the project's; a project file here that cannot be used is
+    still said, once, so nobody takes its silence for the file being fine (issue 13)."""
+    from qms_cli.project import project_problem
+
+    problem = project_problem(None, settings.catalog().tiers.ids)
+    if problem is not None:
+        from qms_cli.render import messages as m
+
+        sys.stderr.write(m.project_not_read(problem) + "\n")
+        sys.stderr.flush()
 
 
 def _stop(*_: Any) -> None:

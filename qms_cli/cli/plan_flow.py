@@ -52,6 +52,7 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
         from qms_cli.render.output import emit_lines
 
         emit_lines(*qm.warnings, err=True)
+    _say_project_problem(qm)
     if as_json:
         # A batch lists the rungs tried only with --technical: they are ~2 KB a task.
         _json(qm, plans, errors, rungs=tasks_path is None or technical)
@@ -102,8 +103,18 @@ def _json(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, 
     from qms_cli.plan_json import PlanEncoder
 
     project = str(qm.project.path) if qm.project else None
+    problem = qm.project_problem.as_json() if qm.project_problem else None
     PlanEncoder(qm.resources, rungs).write(sys.stdout, plans, project,
-                                           [{"line": n, "message": msg} for n, msg in errors])
+                                           [{"line": n, "message": msg} for n, msg in errors], problem)
+
+
+def _say_project_problem(qm: Any) -> None:
+    """Planned although the project file could not be used (every task named its quality): say so."""
+    if qm.project_problem is not None:
+        from qms_cli.render import messages as m
+        from qms_cli.render.output import emit_lines
+
+        emit_lines(m.project_set_aside(qm.project_problem), err=True)
 
 
 def _people(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, str]], path: Path | None,

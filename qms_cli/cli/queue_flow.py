@@ -76,11 +76,14 @@ def add(settings: Settings, spec: Any, where: Where, project_path: str | None, a
     where.local = cards_of(qm.resources)
     with where.store() as store:
         new, plan = plan_task(qm, spec, store.snapshot().workers)
+        if qm.project_problem is not None:
+            emit_lines(m.project_set_aside(qm.project_problem), err=True)
         task = store.add(new)
         snap = store.snapshot()
         est = _estimates(store, snap, where, settings).get(task.id)
     if as_json:
-        emit_json(view(task, est, snap.now))
+        emit_json({**view(task, est, snap.now),
+                   "project_problem": qm.project_problem.as_json() if qm.project_problem else None})
         return
     if plan.fallback or plan.route.chosen.on_cpu:
         emit_lines(*(f"{m.NOTICE_MARK} {n.message}" for n in plan.route.notices), err=True)

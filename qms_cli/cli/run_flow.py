@@ -50,6 +50,8 @@ def run_task(settings: Settings, command: list[str], function: str | None, quali
         raise UsageError(f"name the function with --function; choose one of: {', '.join(functions)}")
     limit = parse_duration(max_time) if max_time else None
     plan = qm.plan(function or functions[0], quality, node, count, frames, seconds, limit)
+    if qm.project_problem is not None:
+        sys.stderr.write(m.project_set_aside(qm.project_problem) + "\n")
     r = plan.route.chosen
     project_path = str(qm.project.path) if qm.project else None
     proceeded: bool | None = None
@@ -72,7 +74,8 @@ def run_task(settings: Settings, command: list[str], function: str | None, quali
     import io
 
     doc = io.StringIO()
-    PlanEncoder(qm.resources).write(doc, [(None, plan)], project_path, [])
+    PlanEncoder(qm.resources).write(doc, [(None, plan)], project_path, [],
+                                    qm.project_problem.as_json() if qm.project_problem else None)
     plan_path = running.plan_file(doc.getvalue())
     try:
         env = running.environment(plan, plan_path, dict(os.environ))

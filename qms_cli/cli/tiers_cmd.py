@@ -33,10 +33,10 @@ def tiers(
     if as_json:
         emit_json(listing.as_json())
         return
-    if listing.project_error:
+    if listing.project_problem is not None:
         from qms_cli.render import messages
 
-        emit_lines(messages.PROJECT_UNREADABLE.format(reason=listing.project_error), err=True)
+        emit_lines(messages.project_not_marked(listing.project_problem), err=True)
     from qms_cli.render.table import emit_table
 
     emit_table(tier_table(listing, technical))
