@@ -120,11 +120,17 @@ def _line_indent(text: str, pos: int) -> str:
     return _WS.match(text, start).group(0).replace("\n", "").replace("\r", "")  # type: ignore[union-attr]
 
 
-def _dump(value: Any, indent: str | None, item_sep: str, key_sep: str, base: str) -> str:
+def _newline(text: str) -> str:
+    """The file's line ending: CRLF when its first line ends so, else LF (issue 15: CRLF files stay CRLF)."""
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
+def _dump(value: Any, indent: str | None, item_sep: str, key_sep: str, base: str, nl: str = "\n") -> str:
     if indent is None:
         return json.dumps(value, ensure_ascii=False, separators=(item_sep, key_sep))
     out = json.dumps(value, ensure_ascii=False, indent=indent, separators=(",", key_sep))
-    return out.replace("\n", "\n" + base)
+    return out.replace("\n", nl + base)
 
 
 def set_member(text: str, path: tuple[str, ...], value: Any) -> str:
@@ -143,20 +149,21 @@ def set_member(text: str, path: tuple[str, ...], value: Any) -> str:
     _, found = _locate(text, path)
     assert found is not None
     base = _line_indent(text, found.key_start)
-    new = _dump(value, indent, item_sep, key_sep, base)
+    new = _dump(value, indent, item_sep, key_sep, base, _newline(text))
     return text[: found.value_start] + new + text[found.value_end :]
 
 
 def _insert(text: str, obj: int, key: str, value: Any, indent: str | None, item_sep: str, key_sep: str) -> str:
     """Add `"key": value` as the last member of the object at `obj`, spaced like its other members."""
     ms = members(text, obj)
+    nl = _newline(text)
     if ms:
         # Reuse the separator the object already uses between members (or after its opening brace).
         gap = text[obj + 1 : ms[0].key_start]
         sep = (text[ms[-2].value_end : ms[-1].key_start] if len(ms) > 1
                else "," + gap if "\n" in gap else item_sep)
         base = _line_indent(text, ms[-1].key_start)
-        item = json.dumps(key, ensure_ascii=False) + key_sep + _dump(value, indent, item_sep, key_sep, base)
+        item = json.dumps(key, ensure_ascii=False) + key_sep + _dump(value, indent, item_sep, key_sep, base, nl)
         return text[: ms[-1].value_end] + sep + item + text[ms[-1].value_end :]
     close = _skip(text, obj + 1)
     if indent is None:
@@ -164,8 +171,8 @@ def _insert(text: str, obj: int, key: str, value: Any, indent: str | None, item_
         return text[: obj + 1] + item + text[close:]
     outer = _line_indent(text, obj)
     inner = outer + indent
-    item = json.dumps(key, ensure_ascii=False) + key_sep + _dump(value, indent, item_sep, key_sep, inner)
-    return text[: obj + 1] + "\n" + inner + item + "\n" + outer + text[close:]
+    item = json.dumps(key, ensure_ascii=False) + key_sep + _dump(value, indent, item_sep, key_sep, inner, nl)
+    return text[: obj + 1] + nl + inner + item + nl + outer + text[close:]
 
 
 def remove_member(text: str, path: tuple[str, ...]) -> str:
