@@ -61,6 +61,9 @@ def read_bytes(path: Path, limit: int = READ_LIMIT) -> tuple[bytes, os.stat_resu
         if not stat.S_ISREG(st.st_mode):
             raise ReadError(path, "is not a regular file (a device, pipe or socket); qms reads only regular files",
                             "not_a_file")
+        if st.st_size > limit:
+            raise ReadError(path, f"is larger than {limit // MiB} MiB, the most qms reads from one file",
+                            "too_large", limit=limit)
         chunks, size = [], 0
         while size <= limit:  # read to the end, but never past the limit, even if the file grows meanwhile
             chunk = os.read(fd, min(limit + 1 - size, 8 * MiB))
