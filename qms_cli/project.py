@@ -27,7 +27,7 @@ __all__ = ["PROJECT_FILE", "Project", "ProjectError", "ProjectProblem", "find_pr
 PROJECT_FILE = "project.json"
 LOCK_TIMEOUT_S = 30.0
 PROJECT_LIMIT = 256 * 1024 * 1024  # a studio's canvas state runs to tens of MB (issue 15 used 60 MB)
-SAVE_ATTEMPTS = 20  # another program saved between qms's read and its write: read again, this many times
+SAVE_ATTEMPTS = 50  # another program saved between qms's read and its write: read again, this many times
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -107,7 +107,7 @@ def find_project(where: str | os.PathLike[str] | None = None) -> Path:
     raise DataError(f"no {PROJECT_FILE} in {here} or its parents; create one with `qms init` or pass --project")
 
 
-def read_project(path: Path, tier_ids: list[str] | None = None) -> Project:
+def read_project(path: Path, tier_ids: list[str] | None = None, *, cached: bool = True) -> Project:
     """The validated project; with tier_ids, its quality and overrides must name those tiers.
     A ProjectError says why it cannot be used."""
     from qms_cli.cache import load_validated
@@ -116,7 +116,7 @@ def read_project(path: Path, tier_ids: list[str] | None = None) -> Project:
     try:
         raw, st = read_bytes(path, PROJECT_LIMIT)
         text = decode(raw, str(path))
-        data = load_validated("project", text, lambda: _parse(text, path))
+        data = load_validated("project", text, lambda: _parse(text, path)) if cached else _parse(text, path)
     except ReadError as e:
         raise ProjectError(ProjectProblem(str(path), e.kind, e.message, limit=e.limit, value=e.reason)) from None
     except ParseError as e:
@@ -222,8 +222,9 @@ def update_project(path: Path, change: Callable[[Project], str],
     from qms_cli.cache import remember_validated
 
     with _lock(path):
-        for _ in range(SAVE_ATTEMPTS):
-            before = read_project(path)
+        for attempt in range(SAVE_ATTEMPTS):
+            # A change is validated anyway (the result is checked), so the cache would only add a write.
+            before = read_project(path, cached=False)
             try:
                 text = change(before)
             except RecursionError:
@@ -232,7 +233,7 @@ def update_project(path: Path, change: Callable[[Project], str],
             if text == before.text:
                 return after, False
             assert before.identity is not None and before.raw is not None
-            if replace_if_unchanged(path, text, before.identity, before.raw, PROJECT_LIMIT):
+            if replace_if_unchanged(path, text, before.identity, before.raw, PROJECT_LIMIT, sync_first=attempt == 0):
                 with contextlib.suppress(RecursionError):
                     remember_validated("project", text, after.data)
                 return after, True
