@@ -85,3 +85,17 @@ def test_find_duplicate() -> None:
     assert jsonedit.find_duplicate('{"a": 1, "b": [{"a": 1}], "a": 2}') == 26
     assert jsonedit.find_duplicate('[{"x": {"y": 1, "y": 2}}]') == 16
     assert jsonedit.find_duplicate('{"a": {"a": 1}}') is None
+
+
+def test_a_key_inserted_into_a_crlf_file_uses_crlf() -> None:
+    set_member = jsonedit.set_member
+    """Issue 15: a Windows-saved project keeps one line ending throughout."""
+    text = '{\r\n  "name": "Film",\r\n  "quality": "low"\r\n}\r\n'
+    nested = set_member(text, ("quality_overrides", "hero-shot"), "high")
+    assert nested == ('{\r\n  "name": "Film",\r\n  "quality": "low",\r\n  "quality_overrides": {\r\n'
+                      '    "hero-shot": "high"\r\n  }\r\n}\r\n')
+    assert "\n" not in nested.replace("\r\n", "")
+    into_empty = set_member('{\r\n  "quality_overrides": {}\r\n}', ("quality_overrides", "n1"), "low")
+    assert into_empty == '{\r\n  "quality_overrides": {\r\n    "n1": "low"\r\n  }\r\n}'
+    lf = set_member('{\n  "a": 1\n}', ("b", "c"), 2)
+    assert "\r" not in lf

@@ -168,3 +168,12 @@ def test_refusals_in_process_too(qms: object) -> None:
     result = run("set-quality", "high")
     assert result.code == 1 and "'max'" in result.err
     assert Path("project.json").read_text(encoding="utf-8") == UNKNOWN
+
+
+def test_a_crlf_project_stays_crlf() -> None:
+    text = PRODUCT_EXAMPLE.replace("\n", "\r\n")
+    Path("project.json").write_bytes(text.encode())
+    assert run_qms("set-quality", "low", "--node", "hero-shot").code == 0
+    raw = Path("project.json").read_bytes()
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert json.loads(raw)["quality_overrides"] == {"hero-shot": "low"}

@@ -61,7 +61,8 @@ def race(folder: Path, runs: int = 40, parallel: int = 4, period: float = 0.005,
     report = json.loads(out)
     final = json.loads(path.read_text(encoding="utf-8"))
     overrides = final.get("quality_overrides", {})
-    return {"codes": codes, "errors": sorted({err for _, err in outcomes if err}), "saves": report["saves"], "lost": report["lost"], "torn": err.count("torn"),
+    return {"codes": codes, "errors": sorted({e for _, e in outcomes if e}), "saves": report["saves"],
+            "lost": report["lost"], "torn": err.count("torn"),
             "final_saves": final.get("app_saves"),
             "missing": [i for i in range(runs) if overrides.get(f"n{i}") != ("low", "high")[i % 2]],
             "temporaries": sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))}
@@ -116,7 +117,9 @@ def test_another_program_that_never_stops_saving_is_an_error(monkeypatch: Any) -
     with pytest.raises(DataError) as caught:
         set_quality(load_catalog().tiers, "high", path)
     assert len(saves) == SAVE_ATTEMPTS
-    assert getattr(caught.value, "problem").kind == "changing"
+    from qms_cli.project import ProjectError
+
+    assert isinstance(caught.value, ProjectError) and caught.value.problem.kind == "changing"
     assert path.read_text() == f'{{"quality": "low", "app": {SAVE_ATTEMPTS}}}'  # the app's last save stands
     assert os.listdir(path.parent) == ["project.json"]
 
