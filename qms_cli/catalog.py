@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from qms_cli.cache import load_validated
 from qms_cli.errors import DataError, UsageError
-from qms_cli.parsing import ParseError, parse_json, parse_yaml, read_text
+from qms_cli.parsing import PROFILE_LIMIT, ParseError, parse_json, parse_yaml, read_text
 from qms_cli.paths import bundled
 from qms_cli.tiers import TierSet
 
@@ -91,7 +91,7 @@ def check_document(text: str, filename: str, kind: str) -> tuple[Any, list[Probl
 
 def read_document(path: Path, kind: str) -> Any:
     """A profile or project file's validated data, or a DataError naming the first problem."""
-    text = read_text(path)
+    text = read_text(path, PROFILE_LIMIT)
 
     def parse_and_validate() -> Any:
         data, problems = check_document(text, str(path), kind)
@@ -139,7 +139,7 @@ def load_catalog(profiles: str | None = None) -> Catalog:
     A pair seen before (same bytes, same schemas, same qms) comes from the cache."""
     dirs = profile_dirs(profiles)
     sources = {"tiers": locate(dirs, "tiers.yaml"), "models": locate(dirs, "models.yaml")}
-    texts = {kind: read_text(path) for kind, path in sources.items()}
+    texts = {kind: read_text(path, PROFILE_LIMIT) for kind, path in sources.items()}
 
     def parse_and_check() -> Any:
         from qms_cli.semantics import check_models, check_tiers

@@ -18,7 +18,8 @@ from qms_cli.errors import DataError
 
 BOM = "\ufeff"
 MiB = 1024 * 1024
-READ_LIMIT = 16 * MiB  # a profile, a tasks file: far above any real one (the bundled models.yaml is ~20 KB)
+READ_LIMIT = 256 * MiB  # any document (a studio's project.json runs to tens of MB; issue 15 used 60 MB)
+PROFILE_LIMIT = 16 * MiB  # a profile: far above any real one (the bundled models.yaml is ~20 KB)
 ALIAS_BUDGET = 100_000  # values YAML aliases may add to a document ("billion laughs" adds 387 million)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from qms_cli.atomic import Identity, write_atomic
 from qms_cli.errors import DataError
+from qms_cli.parsing import READ_LIMIT as PROJECT_LIMIT  # a studio's canvas runs to tens of MB
 from qms_cli.values import Value
 
 __all__ = ["PROJECT_FILE", "Project", "ProjectError", "ProjectProblem", "find_project", "read_project",
@@ -26,7 +27,6 @@ __all__ = ["PROJECT_FILE", "Project", "ProjectError", "ProjectProblem", "find_pr
 
 PROJECT_FILE = "project.json"
 LOCK_TIMEOUT_S = 30.0
-PROJECT_LIMIT = 256 * 1024 * 1024  # a studio's canvas state runs to tens of MB (issue 15 used 60 MB)
 SAVE_ATTEMPTS = 50  # another program saved between qms's read and its write: read again, this many times
 
 
