@@ -1,8 +1,8 @@
 """Graphics cards by name (profiles/cards.yaml), or derived from what NVML reports about a card not listed.
 
 Names match exactly after normalising what drivers vary ("NVIDIA GeForce RTX 4060 Ti" = "RTX 4060 Ti", "-" and
-"_" as spaces, case): "RTX 4060" never matches a 4060 Ti or a 4060 Laptop GPU. Failing that, a name matches a
-single listed card whose name differs only in memory-size words ("80GB", "HBM3").
+"_" as spaces, case): "RTX 4060" never matches a 4060 Ti or a 4060 Laptop GPU. Failing that, a name with
+memory-size words the table does not list ("RTX 3060 8GB") matches the listed name without them.
 """
 
 # No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at
@@ -51,7 +51,6 @@ class CardTable:
         self.unknown_link = (int(data["unknown_link"][0]), int(data["unknown_link"][1]))
         self.filename = filename
         self.exact: dict[str, Card] = {}
-        loose: dict[str, list[Card]] = {}
         for i, row in enumerate(data["cards"]):
             if row["source"] not in data["sources"]:
                 raise DataError(f"{filename}::$.cards[{i}].source: {row['source']!r} is not one of `sources`")
@@ -65,8 +64,6 @@ class CardTable:
                 if key in self.exact:
                     raise DataError(f"{filename}::$.cards[{i}].names: {name!r} is listed twice")
                 self.exact[key] = card
-                loose.setdefault(_loose(key), []).append(card)
-        self.loose = {k: v[0] for k, v in loose.items() if len(v) == 1}
         if normalise(self.unknown_card) not in self.exact:
             raise DataError(f"{filename}::$.unknown_card: {self.unknown_card!r} is not a listed card")
 
@@ -81,9 +78,9 @@ class CardTable:
         return {c.cls for c in self.exact.values()} | {r["class"] for r in self.derive_rules.values()}
 
     def find(self, name: str) -> Card | None:
-        """The listed card of this name (exact after normalising; else the only one that differs in size words)."""
+        """The listed card of this name (exact after normalising; else without its memory-size words)."""
         key = normalise(name)
-        return self.exact.get(key) or self.loose.get(_loose(key))
+        return self.exact.get(key) or self.exact.get(_loose(key))
 
     def derive(self, gpu: "Gpu") -> Card | None:
         """A card's figures from what NVML reported, or None where it reported too little."""

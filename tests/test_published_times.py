@@ -22,7 +22,7 @@ import pytest
 
 from qms_cli.catalog import load_catalog
 from qms_cli.models import ModelProfile
-from qms_cli.predict import Effects, predict
+from qms_cli.predict import Effects, predict, step_work
 from qms_cli.speed import Speed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +105,48 @@ def p90(values: list[float]) -> float:
     """The 90th percentile (nearest rank)."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def flux_linears(image: int, text: int) -> list[tuple[int, int, int]]:
+    """(in, out, rows) of every linear layer of one FLUX.1 transformer pass, as published (diffusers
+    FluxTransformer2DModel; black-forest-labs/flux src/flux/modules/layers.py): hidden 3072, MLP 4x, 19
+    double-stream blocks (separate image and text weights), 38 single-stream blocks, modulation on one vector."""
+    h, n = 3072, image + text
+    top = [(64, h, image), (4096, h, text),  # x_embedder, context_embedder
+           (256, h, 1), (h, h, 1), (256, h, 1), (h, h, 1), (768, h, 1), (h, h, 1),  # time, guidance, pooled text
+           (h, 2 * h, 1), (h, 64, image)]  # norm_out modulation, proj_out
+    double = [(h, 6 * h, 1), (h, 6 * h, 1)]  # norm1, norm1_context: adaLN of each stream
+    for rows in (image, text):  # q, k, v, out and the MLP, each stream through its own weights
+        double += [(h, h, rows)] * 4 + [(h, 4 * h, rows), (4 * h, h, rows)]
+    single = [(h, 3 * h, 1), (h, 4 * h, n), (h, h, n), (h, h, n), (h, h, n), (5 * h, h, n)]  # norm, mlp, qkv, out
+    return top + double * 19 + single * 38
+
+
+def test_flux_forward_work_matches_diffusers_benchmark_ci() -> None:
+    """diffusers' benchmark CI counts 59,523 GFLOP for one FLUX.1-dev transformer forward at 4096 image + 512
+    text tokens (dataset diffusers/benchmarks, flops_G; torchprofile counts the linear layers, not the fused
+    attention). The layer-by-layer count from the published shapes gives the same, and so does qms's count
+    from the architecture numbers in models.yaml; its parameters are FLUX's 11.9 B."""
+    layers = flux_linears(4096, 512)
+    flops = sum(2 * i * o * r for i, o, r in layers)
+    assert flops == pytest.approx(59.523e12, rel=0.005)
+    assert sum(i * o for i, o, _ in layers) == pytest.approx(11.9e9, rel=0.01)
+    lin, attn = step_work(load_catalog().models.models["flux-dev-fp16"].architecture, True, 4096, 512)
+    assert lin == pytest.approx(flops, rel=0.002)
+    assert attn == pytest.approx(57 * 4 * 4608**2 * 3072)  # QK^T and AV over the joint sequence, every block
+
+
+def test_wan_pass_work_from_its_published_shapes() -> None:
+    """Wan 2.1 14B (Wan-Video/Wan2.1 wan/modules/model.py): self attention over the video tokens, cross
+    attention whose key and value see only the 512 text tokens, FFN 13824; 81 frames at 480P = 32,760 tokens."""
+    h, f, v, t = 5120, 13824, 32760, 512
+    block = [(h, h, v)] * 4 + [(h, h, v)] * 2 + [(h, h, t)] * 2 + [(h, f, v), (f, h, v)]
+    top = [(64, h, v), (4096, h, t), (h, h, t),  # patch embedding; the text embedding's two layers
+           (256, h, 1), (h, h, 1), (h, 6 * h, 1), (h, 64, v)]  # time embedding and projection; head
+    flops = sum(2 * i * o * r for i, o, r in block * 40 + top)
+    lin, attn = step_work(load_catalog().models.models["wan2gp-pro"].architecture, False, v, t)
+    assert lin == pytest.approx(flops, rel=0.002)
+    assert attn == pytest.approx(40 * 4 * (v * v + v * t) * h)
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
