@@ -125,7 +125,9 @@ class Throughput:
 
     def cpu(self, cores: int) -> Speed:
         flops = self.cpu_gflops_per_core * 1e9 * max(cores, 1)
-        return Speed(flops, flops, self.step_overhead, 0.0, flops, float("inf"), self.band, MEMORY_MARGIN, False,
+        # No published processor runs to fit to: shown the range of a card class never measured.
+        return Speed(flops, flops, self.step_overhead, 0.0, flops, float("inf"), self.unfitted_band, MEMORY_MARGIN,
+                     False,
                      f"reference: {cores} processor cores x {self.cpu_gflops_per_core:g} GFLOPS (uncalibrated)")
 
 
