@@ -75,7 +75,8 @@ class CardTable:
         return self.lanes[gen] * lanes, f"PCIe {gen}.0 x{lanes}"
 
     def classes(self) -> set[str]:
-        return {c.cls for c in self.exact.values()} | {r["class"] for r in self.derive_rules.values()}
+        derived = {r.get(k) for r in self.derive_rules.values() for k in ("class", "geforce_class")} - {None}
+        return {c.cls for c in self.exact.values()} | {str(c) for c in derived}
 
     def find(self, name: str) -> Card | None:
         """The listed card of this name (exact after normalising; else without its memory-size words)."""

@@ -165,3 +165,18 @@ def test_card_table_problems_are_one_clear_line(tmp_path: Path) -> None:
     data["cards"][0]["source"] = "nowhere"
     with pytest.raises(DataError, match=r"cards\.yaml::\$\.cards\[0\]\.source: 'nowhere' is not one of `sources`"):
         CardTable(data, "cards.yaml")
+
+
+def test_a_card_class_without_efficiencies_is_one_clear_line() -> None:
+    import yaml
+
+    from qms_cli.cards import CardTable
+    from qms_cli.errors import DataError
+    from qms_cli.speed import Throughput
+
+    data = yaml.safe_load((PROFILES / "throughput.yaml").read_text(encoding="utf-8"))
+    del data["efficiency"]["volta"]
+    cards = yaml.safe_load((PROFILES / "cards.yaml").read_text(encoding="utf-8"))
+    t = Throughput.from_data(data, lambda: CardTable(cards, "cards.yaml"))
+    with pytest.raises(DataError, match=r"^cards\.yaml: card class 'volta' has no efficiency in throughput\.yaml"):
+        t.gpu("NVIDIA GeForce RTX 4090")
