@@ -19,6 +19,7 @@ from qms_cli.paths import bundled
 from qms_cli.tiers import TierSet
 
 if TYPE_CHECKING:
+    from qms_cli.cards import CardTable
     from qms_cli.models import ModelSet
     from qms_cli.schemas import Problem
     from qms_cli.speed import Throughput
@@ -123,7 +124,15 @@ class Catalog:
         """Reference throughputs (profiles/throughput.yaml) for estimates before calibration."""
         from qms_cli.speed import Throughput
 
-        return Throughput.from_data(read_document(locate(list(self.dirs), "throughput.yaml"), "throughput"))
+        return Throughput.from_data(read_document(locate(list(self.dirs), "throughput.yaml"), "throughput"),
+                                    self._cards)
+
+    def _cards(self) -> CardTable:
+        """The card table (profiles/cards.yaml): read only when a card needs matching."""
+        from qms_cli.cards import CardTable
+
+        path = locate(list(self.dirs), "cards.yaml")
+        return CardTable(read_document(path, "cards"), str(path))
 
     def hardware_files(self) -> dict[str, Path]:
         """Simulated machine name -> its file (the first folder on the search path wins)."""

@@ -2,8 +2,9 @@
 
 Peak = max over phases (text encoding, denoising, decoding) of the weights resident in that phase + that
 phase's working memory, x a safety margin. Time = load + encode + steps x step + decode + weight transfers,
-with a step's work split into matrix products (~ 2 x parameters x tokens) and attention (~ 4 x layers x
-tokens^2 x hidden), each over the device's throughput. Attention memory is taken as linear in tokens (the
+with a step's work split into matrix products (2 x the weights each token passes through, from the
+architecture: qms_cli/flops.py) and attention (~ 4 x layers x tokens^2 x hidden), each over the device's
+throughput. Attention memory is taken as linear in tokens (the
 fused kernels PyTorch and ComfyUI use by default do not materialise the tokens^2 matrix).
 """
 
@@ -11,8 +12,10 @@ fused kernels PyTorch and ComfyUI use by default do not materialise the tokens^2
 # import (~40 us a field, a few ms of start-up over the value types on `qms plan`'s path).
 
 import math
+from collections.abc import Mapping
 from typing import NamedTuple
 
+from qms_cli.flops import pass_work
 from qms_cli.models import Component, Family, MemoryOption, ModelProfile
 from qms_cli.speed import Speed
 
@@ -90,14 +93,10 @@ def geometry(model: ModelProfile, family: Family, resolution: int, frames: int |
     return Geometry(width, height, n, latent, tokens, text, tokens + text if family.joint_text else tokens)
 
 
-def step_work(params: int, layers: int, hidden: int, attention_tokens: int, tokens: int, text_tokens: int,
-              joint_text: bool) -> tuple[float, float]:
-    """(matrix-product flops, attention flops) of one pass of a denoiser over its tokens."""
-    lin = 2.0 * params * attention_tokens
-    attn = 4.0 * layers * attention_tokens**2 * hidden
-    if not joint_text:
-        attn += 4.0 * layers * tokens * text_tokens * hidden  # cross-attention to the text
-    return lin, attn
+def step_work(arch: Mapping[str, float], joint_text: bool, tokens: int, text_tokens: int) -> tuple[float, float]:
+    """(matrix-product flops, attention flops) of one pass of a denoiser over its tokens, from its architecture
+    (qms_cli/flops.py: which weights each token passes through, which run once a pass)."""
+    return pass_work(arch, joint_text, tokens, text_tokens)
 
 
 def pass_seconds(lin: float, attn: float, hidden: int, speed: Speed) -> float:
@@ -156,8 +155,7 @@ def predict(model: ModelProfile, family: Family, resolution: int, steps: int, fr
               ("decode", int(resident[2] + dec_ws)))
     raw = max(b for _, b in phases)
 
-    lin, attn = step_work(den.params, arch["layers"], arch["hidden"], g.attention_tokens, g.tokens, g.text_tokens,
-                          family.joint_text)
+    lin, attn = step_work(arch, family.joint_text, g.tokens, g.text_tokens)
     passes = family.guidance_passes
     step = passes * pass_seconds(lin, attn, arch["hidden"], speed) * effects.time_factor
     encode = sum(2 * c.params * g.text_tokens for c in tes) / speed.linear_flops

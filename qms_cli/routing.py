@@ -82,7 +82,7 @@ class Router:
         """The device's measured speed (`qms bench`), else its reference speed."""
         key = device.fingerprint() if device else self.resources.cpu_fingerprint
         if key not in self._speeds:
-            base = (self.throughput.gpu(device.name) if device
+            base = (self.throughput.card(device) if device
                     else self.throughput.cpu(self.resources.system.cpu_cores))
             cal = self.calibrations.get(key)
             self._speeds[key] = cal.speed(base) if cal else base

@@ -12,7 +12,7 @@ from typing import Any
 from qms_cli.paths import bundled
 from qms_cli.values import Value
 
-KINDS = ("tiers", "models", "hardware", "project", "throughput", "calibration")
+KINDS = ("tiers", "models", "hardware", "project", "throughput", "calibration", "cards")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -1,14 +1,20 @@
-"""How fast a device is: reference throughputs before calibration (profiles/throughput.yaml).
+"""How fast a device is: reference throughputs before calibration (profiles/throughput.yaml over the card
+figures of profiles/cards.yaml).
 
-The estimator divides work by these numbers; `qms bench` will supply measured ones through the same `Speed`.
+A card's throughput = its dense 16-bit tensor peak x the efficiency its card class reaches on each kind of work
+(matrix products, attention), fitted to published runs (docs/measurements.md). The estimator divides work by
+these numbers; `qms bench` supplies measured ones through the same `Speed`.
 """
 
 # No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at
 # import (~40 us a field, a few ms of start-up over the value types on `qms plan`'s path).
 
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from qms_cli.units import parse_size
+if TYPE_CHECKING:
+    from qms_cli.cards import Card, CardTable
+    from qms_cli.hardware.resources import Gpu
 
 MEMORY_MARGIN = 1.2  # predicted peak = model x margin, until calibration measures a better one
 
@@ -50,37 +56,93 @@ class Speed(NamedTuple):
                              decode_flops=decode or self.decode_flops, decode_overhead=decode_overhead)
 
 
-class Throughput(NamedTuple):
-    """The reference table."""
+class Throughput:
+    """The reference: efficiencies by card class (profiles/throughput.yaml) over card figures (profiles/cards.yaml,
+    read the first time a card needs matching)."""
 
-    linear_efficiency: float
-    attention_efficiency: float
-    step_overhead: float
-    host_bandwidth: float
-    band: tuple[float, float]
-    cpu_gflops_per_core: float
-    gpus: tuple[tuple[str, float], ...]
-    default_tflops: float
+    def __init__(self, d: dict[str, Any], cards: Callable[[], "CardTable"] | None = None) -> None:
+        self.efficiency = _resolve(d["efficiency"])
+        self.step_overhead = float(d["step_overhead_s"])
+        self.transfer_share = float(d["transfer"]["share_of_link"])
+        lo, hi = d["range"]["uncalibrated"]
+        self.band = (float(lo), float(hi))  # classes fitted to published runs
+        lo, hi = d["range"]["unfitted_class"]
+        self.unfitted_band = (float(lo), float(hi))  # classes that take another's efficiencies
+        self.fitted = {name for name, c in d["efficiency"].items() if "like" not in c}
+        self.cpu_gflops_per_core = float(d["cpu"]["gflops_per_core"])
+        self._load_cards = cards
+        self._cards: CardTable | None = None
 
     @classmethod
-    def from_data(cls, d: dict[str, Any]) -> "Throughput":
-        lo, hi = d["range"]["uncalibrated"]
-        return cls(d["efficiency"]["linear"], d["efficiency"]["attention"], d["step_overhead_s"],
-                   float(parse_size(d["host_bandwidth"])), (lo, hi), d["cpu"]["gflops_per_core"],
-                   tuple((g["match"], g["tflops"]) for g in d["gpus"]), d["default_gpu_tflops"])
+    def from_data(cls, d: dict[str, Any], cards: Callable[[], "CardTable"] | None = None) -> "Throughput":
+        return cls(d, cards)
+
+    def cards(self) -> "CardTable":
+        """The card table, read once."""
+        if self._cards is None:
+            if self._load_cards is None:
+                from qms_cli.errors import DataError
+
+                raise DataError("no card table (cards.yaml) was given with this throughput profile")
+            self._cards = self._load_cards()
+            missing = sorted(self._cards.classes() - set(self.efficiency))
+            if missing:
+                from qms_cli.errors import DataError
+
+                raise DataError(f"{self._cards.filename}: card class {missing[0]!r} has no efficiency in "
+                                f"throughput.yaml (classes there: {', '.join(sorted(self.efficiency))})")
+        return self._cards
 
     def gpu(self, name: str) -> Speed:
-        """A card's reference speed, by the first table entry its name contains."""
-        key = name.casefold()
-        match = next(((m, t) for m, t in self.gpus if m.casefold() in key), None)
-        tflops = match[1] if match else self.default_tflops
-        basis = f"reference: {match[0]} {tflops:g} TFLOPS" if match else f"reference: unknown card, {tflops:g} TFLOPS"
-        peak = tflops * 1e12
-        return Speed(peak * self.linear_efficiency, peak * self.attention_efficiency, self.step_overhead, 0.0,
-                     peak * self.linear_efficiency, self.host_bandwidth, self.band, MEMORY_MARGIN, False,
-                     basis + " (uncalibrated)")
+        """A card's reference speed by its name alone."""
+        table = self.cards()
+        found = table.find(name)
+        return self._speed(found, "reference") if found else self._speed(table.unknown(name), "assumed")
+
+    def card(self, gpu: "Gpu") -> Speed:
+        """A card's reference speed: the listed card of its name, else derived from what it reported, else (a
+        simulated card with neither) the stated stand-in. The host link is the one NVML reported, if it did."""
+        table = self.cards()
+        found = table.find(gpu.name)
+        kind = "reference"
+        if found is None:
+            found, kind = table.derive(gpu), "derived"
+        if found is None:
+            found, kind = table.unknown(gpu.name), "assumed"
+        link = table.link_of(gpu)
+        if link is not None and found.link != link[1] and not found.link.startswith("NVLink"):
+            found = found._replace(host_gbs=link[0], link=f"{link[1]} (as the card reports)")
+        return self._speed(found, kind)
+
+    def _speed(self, card: "Card", kind: str) -> Speed:
+        lin_eff, attn_eff = self.efficiency[card.cls]
+        peak = card.tflops * 1e12
+        basis = (f"{kind} ({card.how}): {card.tflops:.4g} TFLOPS x {card.cls} efficiencies {lin_eff:g} matrix "
+                 f"products, {attn_eff:g} attention; host link {card.link} (uncalibrated)")
+        band = self.band if card.cls in self.fitted else self.unfitted_band
+        return Speed(peak * lin_eff, peak * attn_eff, self.step_overhead, 0.0, peak * lin_eff,
+                     card.host_gbs * 1e9 * self.transfer_share, band, MEMORY_MARGIN, False, basis)
 
     def cpu(self, cores: int) -> Speed:
         flops = self.cpu_gflops_per_core * 1e9 * max(cores, 1)
-        return Speed(flops, flops, self.step_overhead, 0.0, flops, float("inf"), self.band, MEMORY_MARGIN, False,
+        # No published processor runs to fit to: shown the range of a card class never measured.
+        return Speed(flops, flops, self.step_overhead, 0.0, flops, float("inf"), self.unfitted_band, MEMORY_MARGIN,
+                     False,
                      f"reference: {cores} processor cores x {self.cpu_gflops_per_core:g} GFLOPS (uncalibrated)")
+
+
+def _resolve(classes: dict[str, dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    """(matrix products, attention) efficiency per class, following `like` to a fitted class."""
+    out: dict[str, tuple[float, float]] = {}
+    for name in classes:
+        seen, c = [name], classes[name]
+        while "like" in c:
+            if c["like"] not in classes or c["like"] in seen:
+                from qms_cli.errors import DataError
+
+                raise DataError(f"throughput.yaml::$.efficiency.{seen[-1]}.like: {c['like']!r} is not a class "
+                                "with its own efficiencies")
+            seen.append(c["like"])
+            c = classes[c["like"]]
+        out[name] = (float(c["linear"]), float(c["attention"]))
+    return out

@@ -12,7 +12,7 @@ from qms_cli.errors import QmsError, UsageError
 from qms_cli.parsing import ParseError, read_text
 from qms_cli.schemas import KINDS, Problem
 
-_BY_NAME = {"tiers": "tiers", "models": "models", "project": "project", "throughput": "throughput"}
+_BY_NAME = {"tiers": "tiers", "models": "models", "project": "project", "throughput": "throughput", "cards": "cards"}
 _BY_KEY = (("tiers", "tiers"), ("models", "models"), ("efficiency", "throughput"), ("coefficients", "calibration"),
            ("gpus", "hardware"),
            ("quality", "project"),
@@ -47,7 +47,7 @@ def expand(paths: list[str]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            names = ("tiers.yaml", "models.yaml", "throughput.yaml", "project.json")
+            names = ("tiers.yaml", "models.yaml", "throughput.yaml", "cards.yaml", "project.json")
             found = [p / n for n in names if (p / n).is_file()]
             found += sorted((p / "hardware").glob("*.y*ml"))
             if not found:
@@ -61,7 +61,7 @@ def expand(paths: list[str]) -> list[Path]:
 def active_files(profiles: str | None) -> list[Path]:
     """The active profiles: tiers, models and every simulated machine on the search path."""
     dirs = profile_dirs(profiles)
-    files = [locate(dirs, "tiers.yaml"), locate(dirs, "models.yaml"), locate(dirs, "throughput.yaml")]
+    files = [locate(dirs, n) for n in ("tiers.yaml", "models.yaml", "throughput.yaml", "cards.yaml")]
     machines: dict[str, Path] = {}
     for d in dirs:
         for f in sorted((d / "hardware").glob("*.y*ml")):
@@ -145,7 +145,7 @@ def _semantic(doc: _Doc, docs: list[_Doc], profiles: str | None, report: Report)
         return semantics.check_models(doc.data, name)
     if doc.kind == "hardware":
         return semantics.check_hardware(doc.data, name)
-    if doc.kind in ("throughput", "calibration"):
+    if doc.kind in ("throughput", "calibration", "cards"):
         return []
     if doc.kind == "tiers":
         models = _companion(doc, docs, "models", profiles, report)

@@ -19,6 +19,26 @@ GIB = 1024**3
 MIB = 1024**2
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What a card reports about its speed, in NVML's units (MHz, bits); None: the driver says not supported."""
+
+    cc: tuple[int, int] = (8, 9)
+    cores: int = 16384  # nvmlDeviceGetNumGpuCores
+    boost_mhz: int | None = None  # nvmlDeviceGetClock(.., NVML_CLOCK_SM, NVML_CLOCK_ID_CUSTOMER_BOOST_MAX)
+    max_sm_mhz: int = 3105  # nvmlDeviceGetMaxClockInfo(.., NVML_CLOCK_SM): a 4090's highest clock, not its boost
+    max_mem_mhz: int = 10501  # NVML_CLOCK_MEM: GDDR6X at 21 Gbps reports 10501 MHz
+    bus_bits: int = 384
+    pcie: tuple[int, int] = (4, 16)
+    brand: int = pynvml.NVML_BRAND_GEFORCE
+
+
+RTX_4090 = Figures()
+A100_SXM = Figures((8, 0), 6912, 1410, 1410, 1593, 5120, (4, 16), pynvml.NVML_BRAND_NVIDIA)
+RTX_3060 = Figures((8, 6), 3584, None, 2100, 7501, 192, (4, 16))
+H100_SXM = Figures((9, 0), 16896, 1980, 1980, 2619, 5120, (5, 16), pynvml.NVML_BRAND_NVIDIA)
+
+
 @dataclass
 class FakeDevice:
     name: str
@@ -30,6 +50,8 @@ class FakeDevice:
     processes: list[tuple[int, str | None, int | None]] = field(default_factory=list)
     failing: dict[str, int] = field(default_factory=dict)  # NVML function -> error code it returns
     mig: list[FakeDevice] | None = None  # MIG mode on, with these instances (None: not MIG-capable)
+    figures: Figures = RTX_4090
+    multiprocessors: int | None = None  # nvmlDeviceGetAttributes answers for MIG instances only
 
 
 @dataclass
@@ -134,7 +156,54 @@ def functions(s: Scenario) -> dict[str, Callable[..., Any]]:
             _raise(pynvml.NVML_ERROR_NOT_FOUND)
         return Handle(h.index, j)
 
+    def figure(h: Handle, fn: str, pick: Callable[[Figures], Any], since_r510: bool = False) -> Any:
+        d = device(h, fn)
+        if since_r510 and not s.v2:
+            _raise(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)  # the symbol is missing in drivers before R510
+        value = pick(d.figures)
+        if value is None:
+            _raise(pynvml.NVML_ERROR_NOT_SUPPORTED)
+        return value
+
+    def attributes(h: Handle) -> Any:
+        d = device(h, "nvmlDeviceGetAttributes")
+        if h.mig is None or d.multiprocessors is None:
+            _raise(pynvml.NVML_ERROR_NOT_SUPPORTED)  # documented for MIG device handles only
+        a = pynvml.c_nvmlDeviceAttributes()
+        a.multiprocessorCount, a.memorySizeMB = d.multiprocessors, d.total // MIB
+        return a
+
+    def max_clock(h: Handle, kind: int) -> int:
+        if kind not in (pynvml.NVML_CLOCK_SM, pynvml.NVML_CLOCK_MEM):
+            _raise(pynvml.NVML_ERROR_INVALID_ARGUMENT)
+        if h.mig is not None:
+            _raise(pynvml.NVML_ERROR_NOT_SUPPORTED)  # clocks belong to the card, not the instance
+        return int(figure(h, "nvmlDeviceGetMaxClockInfo",
+                          lambda f: f.max_sm_mhz if kind == pynvml.NVML_CLOCK_SM else f.max_mem_mhz))
+
+    def clock(h: Handle, kind: int, clock_id: int) -> int:
+        if kind != pynvml.NVML_CLOCK_SM or clock_id != pynvml.NVML_CLOCK_ID_CUSTOMER_BOOST_MAX or h.mig is not None:
+            _raise(pynvml.NVML_ERROR_NOT_SUPPORTED)
+        return int(figure(h, "nvmlDeviceGetClock", lambda f: f.boost_mhz))
+
+    def card_only(h: Handle, fn: str, pick: Callable[[Figures], Any], since_r510: bool = False) -> Any:
+        if h.mig is not None:
+            _raise(pynvml.NVML_ERROR_NOT_SUPPORTED)
+        return figure(h, fn, pick, since_r510)
+
     return {
+        "nvmlDeviceGetCudaComputeCapability": lambda h: figure(h, "nvmlDeviceGetCudaComputeCapability",
+                                                               lambda f: f.cc),
+        "nvmlDeviceGetAttributes": attributes,
+        "nvmlDeviceGetNumGpuCores": lambda h: card_only(h, "nvmlDeviceGetNumGpuCores", lambda f: f.cores, True),
+        "nvmlDeviceGetClock": clock,
+        "nvmlDeviceGetMaxClockInfo": max_clock,
+        "nvmlDeviceGetMemoryBusWidth": lambda h: card_only(h, "nvmlDeviceGetMemoryBusWidth", lambda f: f.bus_bits,
+                                                           True),
+        "nvmlDeviceGetMaxPcieLinkGeneration": lambda h: card_only(h, "nvmlDeviceGetMaxPcieLinkGeneration",
+                                                                  lambda f: f.pcie[0]),
+        "nvmlDeviceGetMaxPcieLinkWidth": lambda h: card_only(h, "nvmlDeviceGetMaxPcieLinkWidth", lambda f: f.pcie[1]),
+        "nvmlDeviceGetBrand": lambda h: figure(h, "nvmlDeviceGetBrand", lambda f: f.brand),
         "nvmlInit": init,
         "nvmlShutdown": lambda: initialised.__setitem__(0, False),
         "nvmlSystemGetDriverVersion": lambda: s.driver,
@@ -170,11 +239,12 @@ def rtx(n: int, total_gb: int = 24, name: str = "NVIDIA GeForce RTX 4090", **kw:
 
 def a100_mig() -> FakeDevice:
     parent = FakeDevice("NVIDIA A100-SXM4-80GB", "GPU-a100a100-0000-0000-0000-000000000000", 80 * GIB,
-                        used=0, reserved=0, mig=[])
+                        used=0, reserved=0, mig=[], figures=A100_SXM)
     assert parent.mig is not None
     for k in range(2):
         parent.mig.append(FakeDevice("NVIDIA A100-SXM4-80GB MIG 3g.40gb", f"MIG-0000000{k}-aaaa-bbbb-cccc-dddddddddddd",
-                                     40 * GIB - 512 * MIB, used=10 * MIB, reserved=0))
+                                     40 * GIB - 512 * MIB, used=10 * MIB, reserved=0, figures=A100_SXM,
+                                     multiprocessors=42))  # a 3g.40gb slice: 42 of the card's 108
     return parent
 
 
@@ -191,15 +261,20 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     ]),
     "lost": lambda: Scenario([rtx(0), rtx(1, failing={"nvmlDeviceGetHandleByIndex": pynvml.NVML_ERROR_GPU_IS_LOST}),
                               rtx(2, failing={"nvmlDeviceGetMemoryInfo": pynvml.NVML_ERROR_GPU_IS_LOST})]),
-    "v1-only": lambda: Scenario([rtx(0, total_gb=12, name="NVIDIA GeForce RTX 3060")], driver="470.82.01",
+    "v1-only": lambda: Scenario([rtx(0, total_gb=12, name="NVIDIA GeForce RTX 3060", figures=RTX_3060)],
+                                driver="470.82.01",
                                 cuda=11040, v2=False),
     "mig-a100": lambda: Scenario([a100_mig()], driver="550.90.07", cuda=12040),
+    # A card profiles/cards.yaml does not list: its speed is derived from what it reports.
+    "unlisted-card": lambda: Scenario([rtx(0, total_gb=12, name="NVIDIA RTX 3500 Ada Generation Laptop GPU",
+                                           figures=Figures((8, 9), 5120, 1695, 2250, 9001, 192, (4, 16),
+                                                           pynvml.NVML_BRAND_NVIDIA_RTX))]),
     "not-supported": lambda: Scenario([rtx(0, failing={"nvmlDeviceGetUtilizationRates": NS,
                                                        "nvmlDeviceGetComputeRunningProcesses": NS,
                                                        "nvmlDeviceGetGraphicsRunningProcesses": NS})]),
     "other-error": lambda: Scenario([rtx(0), rtx(1, failing={"nvmlDeviceGetName": pynvml.NVML_ERROR_UNKNOWN})]),
     "slow": lambda: Scenario([rtx(0)], slow=3.0),
-    "eight": lambda: Scenario([rtx(i, total_gb=80, name="NVIDIA H100 80GB HBM3", used=i * GIB,
+    "eight": lambda: Scenario([rtx(i, total_gb=80, name="NVIDIA H100 80GB HBM3", used=i * GIB, figures=H100_SXM,
                                    processes=[(1000 + i, "worker", i * GIB)]) for i in range(8)]),
 }
 

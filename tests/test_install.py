@@ -44,7 +44,7 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path) -> None:
     assert data["sources"]["tiers"].startswith(str(target_site))
     check = subprocess.run([str(qms), "validate"], cwd=elsewhere, capture_output=True, text=True,
                            env={"PATH": "/usr/bin:/bin", "QMS_CACHE_DIR": str(tmp_path / "cache")})
-    assert check.returncode == 0 and check.stdout == "All 9 files valid.\n"
+    assert check.returncode == 0 and check.stdout == "All 10 files valid.\n"
     alerts = subprocess.run([str(qms), "exporter", "--print-alerts"], cwd=elsewhere, capture_output=True, text=True,
                             env={"PATH": "/usr/bin:/bin"})
     assert alerts.returncode == 0 and "QmsFallbackRateHigh" in alerts.stdout  # monitoring assets ship too

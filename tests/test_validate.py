@@ -22,10 +22,10 @@ def tiers_file(edit: Any, name: str = "tiers.yaml") -> Path:
 
 def test_active_profiles_are_valid(qms: Any) -> None:
     result = qms("validate")
-    assert result.code == 0 and result.out == "All 9 files valid.\n"
+    assert result.code == 0 and result.out == "All 10 files valid.\n"
     report = qms("validate", "--output", "json").json()
     validate_output(report, "validation-report")
-    assert report["status"] == "ok" and len(report["checked"]) == 9
+    assert report["status"] == "ok" and len(report["checked"]) == 10
 
 
 def test_every_schema_error_with_its_path_and_line(qms: Any) -> None:

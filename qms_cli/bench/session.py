@@ -21,6 +21,7 @@ from qms_cli.predict import step_work
 from qms_cli.values import Value
 
 HEAD_DIM = 128
+WORKLOAD_TEXT_DIM = 256  # workloads.TEXT_DIM (that module imports torch)
 Progress = Callable[[int, int, dict[str, Any], dict[str, Any] | None], None]
 
 
@@ -130,8 +131,8 @@ def samples_of(catalog: Catalog, job_list: list[dict[str, Any]], results: list[d
             tokens = r["tokens"]
             attention = tokens + job["text_tokens"] if family.joint_text else tokens
             detail["attention_tokens"] = attention
-            lin, attn = step_work(r["params"], sum(job["layers"]), hidden, attention, tokens,
-                                  job["text_tokens"], family.joint_text)
+            lin, attn = step_work(workload_architecture(catalog, job, hidden), family.joint_text, tokens,
+                                  job["text_tokens"])
             out.append(Sample("step", job["family"], r["seconds"], lin, attn, hidden, 0.0, job["fit"], job["tier"],
                               job["function"], detail))
         else:
@@ -139,6 +140,15 @@ def samples_of(catalog: Catalog, job_list: list[dict[str, Any]], results: list[d
             out.append(Sample("decode", job["family"], r["seconds"], decode=flops, fit=job["fit"], tier=job["tier"],
                               function=job["function"], detail=detail))
     return out
+
+
+def workload_architecture(catalog: Catalog, job: dict[str, Any], hidden: int) -> dict[str, float]:
+    """The architecture numbers of a model-shaped workload: its family's (embeddings, modulation), at the
+    workload's width and depth, reading text as wide as the worker made it (workloads.TEXT_DIM unless set)."""
+    base = next(m.architecture for m in catalog.models.models.values() if m.family == job["family"])
+    layers = job["layers"]
+    return {**base, "hidden": hidden, "ffn": round(hidden * job["ffn_ratio"]), "layers": sum(layers),
+            "double_blocks": layers[0] if len(layers) > 1 else 0, "text_dim": job.get("text_dim", WORKLOAD_TEXT_DIM)}
 
 
 def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int, device: str, dtype: str,

@@ -82,7 +82,7 @@ def _devices(nv: Any) -> list[Gpu]:
                 except nv.NVMLError as e:
                     out.append(_broken(nv, i, e, parent))
                     continue
-                out.append(_device(nv, mig_handle, i, driver, cuda, parent))
+                out.append(_device(nv, mig_handle, i, driver, cuda, parent, handle))
         else:
             out.append(_device(nv, handle, i, driver, cuda, None))
     return [replace(g, index=n) for n, g in enumerate(out)]
@@ -95,7 +95,8 @@ def _broken(nv: Any, i: int, error: Exception, parent: str | None = None) -> Gpu
                mig_parent=parent)
 
 
-def _device(nv: Any, handle: Any, i: int, driver: str | None, cuda: str | None, parent: str | None) -> Gpu:
+def _device(nv: Any, handle: Any, i: int, driver: str | None, cuda: str | None, parent: str | None,
+            parent_handle: Any = None) -> Gpu:
     problems: list[str] = []
 
     def field(fn: Callable[..., Any], *args: Any, what: str) -> Any:
@@ -112,6 +113,7 @@ def _device(nv: Any, handle: Any, i: int, driver: str | None, cuda: str | None, 
         memory, api = _memory(nv, handle, field)
         util = field(nv.nvmlDeviceGetUtilizationRates, handle, what="utilisation")
         processes = _processes(nv, handle, field)
+        figures = _figures(nv, handle, parent_handle)
     except _Lost:
         return _broken(nv, i, nv.NVMLError_GpuIsLost(), parent)
     total, used, free, reserved = memory
@@ -119,7 +121,46 @@ def _device(nv: Any, handle: Any, i: int, driver: str | None, cuda: str | None, 
                utilization=getattr(util, "gpu", None), memory_utilization=getattr(util, "memory", None),
                driver_version=driver, cuda_version=cuda, processes=processes,
                status="degraded" if problems else "ok", problems=tuple(problems), mig_parent=parent,
-               memory_api=api)
+               memory_api=api, **figures)
+
+
+_BRANDS = {"NVML_BRAND_GEFORCE": "geforce", "NVML_BRAND_GEFORCE_RTX": "geforce", "NVML_BRAND_TITAN": "titan",
+           "NVML_BRAND_TITAN_RTX": "titan", "NVML_BRAND_QUADRO": "quadro", "NVML_BRAND_QUADRO_RTX": "quadro",
+           "NVML_BRAND_TESLA": "tesla", "NVML_BRAND_NVIDIA_RTX": "nvidia_rtx", "NVML_BRAND_NVIDIA": "nvidia"}
+
+
+def _figures(nv: Any, handle: Any, parent: Any = None) -> dict[str, Any]:
+    """What the card says about its speed: compute capability, multiprocessors (MIG instances) or CUDA cores,
+    boost and max clocks (MHz), memory bus width (bits), host link and brand; None where not supported (never a
+    problem: the card is still fine). A MIG instance reports its own multiprocessors; clocks, bus and link come
+    from its card where it has none (the card's cores are not the instance's)."""
+
+    def read(fn: Callable[..., Any], *args: Any) -> Any:
+        value = _get(nv, fn, handle, *args)[0]
+        if value is None and parent is not None:
+            value = _get(nv, fn, parent, *args)[0]
+        return value
+
+    cc = read(nv.nvmlDeviceGetCudaComputeCapability)
+    attributes = _get(nv, nv.nvmlDeviceGetAttributes, handle)[0]
+    gen, lanes = read(nv.nvmlDeviceGetMaxPcieLinkGeneration), read(nv.nvmlDeviceGetMaxPcieLinkWidth)
+    brand = read(nv.nvmlDeviceGetBrand)
+    names = {getattr(nv, k): v for k, v in _BRANDS.items() if hasattr(nv, k)}
+    # The rated boost clock where the card has one (NVML's "customer boost max"); else the highest clock.
+    boost = _positive(read(nv.nvmlDeviceGetClock, nv.NVML_CLOCK_SM, nv.NVML_CLOCK_ID_CUSTOMER_BOOST_MAX))
+    return {"compute_capability": (int(cc[0]), int(cc[1])) if cc else None,
+            "multiprocessors": _positive(getattr(attributes, "multiprocessorCount", None)),
+            "cuda_cores": _positive(read(nv.nvmlDeviceGetNumGpuCores)) if parent is None else None,
+            "boost_sm_clock_mhz": boost,
+            "max_sm_clock_mhz": _positive(read(nv.nvmlDeviceGetMaxClockInfo, nv.NVML_CLOCK_SM)),
+            "max_memory_clock_mhz": _positive(read(nv.nvmlDeviceGetMaxClockInfo, nv.NVML_CLOCK_MEM)),
+            "memory_bus_bits": _positive(read(nv.nvmlDeviceGetMemoryBusWidth)),
+            "pcie": (gen, lanes) if _positive(gen) and _positive(lanes) else None,
+            "brand": None if brand is None else names.get(brand, "other")}
+
+
+def _positive(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and value > 0 else None
 
 
 def _memory(nv: Any, handle: Any, field: Any) -> tuple[tuple[int | None, ...], str | None]:

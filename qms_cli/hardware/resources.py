@@ -47,6 +47,17 @@ class Gpu(Value):
     memory_api: str | None = None
     simulated: bool = False
     physical_total: int | None = None  # the card's own size when a VRAM limit caps `total`
+    # What NVML says about the card's speed (None where not reported): used to derive a card that is not in
+    # profiles/cards.yaml, and the host link offloading copies weights over.
+    compute_capability: tuple[int, int] | None = None
+    multiprocessors: int | None = None  # NVML reports it for MIG instances
+    cuda_cores: int | None = None  # whole cards: multiprocessors = cores / cores per multiprocessor
+    boost_sm_clock_mhz: int | None = None  # the rated boost clock, where NVML has it
+    max_sm_clock_mhz: int | None = None
+    max_memory_clock_mhz: int | None = None
+    memory_bus_bits: int | None = None
+    pcie: tuple[int, int] | None = None  # (generation, lanes): the most the card and its slot allow
+    brand: str | None = None  # NVML's brand, lowercase: "geforce", "titan", "nvidia_rtx", ...
 
     @property
     def usable(self) -> bool:
