@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from qms_cli.units import parse_size
 
-MEMORY_MARGIN = 1.2  # predicted peak = model x margin, until calibration measures a better one
+MEMORY_MARGIN = 1.0  # whole-peak margin: none until calibration measures one (predict.py has its own)
 
 
 class Speed(NamedTuple):

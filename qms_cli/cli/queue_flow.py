@@ -76,6 +76,9 @@ def add(settings: Settings, spec: Any, where: Where, project_path: str | None, a
     where.local = cards_of(qm.resources)
     with where.store() as store:
         new, plan = plan_task(qm, spec, store.snapshot().workers)
+        if not plan.route.runnable:  # no worker here could ever run it: refused before it is queued
+            emit_lines(*(f"{m.NOTICE_MARK} {n.message}" for n in plan.route.notices), err=True)
+            raise Declined(m.not_runnable_refused(1))
         task = store.add(new)
         snap = store.snapshot()
         est = _estimates(store, snap, where, settings).get(task.id)
