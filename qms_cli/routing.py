@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from qms_cli.catalog import Catalog
     from qms_cli.speed import Speed, Throughput
 
+MEASURED_SLACK = 1.05  # on a peak a runner measured for the very configuration: run-to-run variation only
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Rung(Value):
@@ -124,7 +126,7 @@ class Router:
         if measured is not None:  # an external runner timed this very configuration here (qms bench --runner)
             seconds = measured["seconds"] * count
             p = p._replace(seconds=seconds, low=seconds * p.low / p.seconds, high=seconds * p.high / p.seconds,
-                           peak=max(p.peak, int((measured["peak_bytes"] or 0) * max(speed.memory_margin, 1.05))),
+                           peak=max(p.peak, int((measured["peak_bytes"] or 0) * max(speed.memory_margin, MEASURED_SLACK))),
                            calibrated=True, basis="measured here with your own command (qms bench --runner)")
         else:
             p = self._learned(c, device, p)

@@ -67,7 +67,8 @@ def rungs_table(plan: Plan) -> Table:
         state = "chosen" if r is plan.route.chosen and r.fits else (r.skipped or _fit_word(r))
         table.add(r.tier.id, c.model, size, str(c.steps or ""), " ".join(c.options) or "-",
                   "processor" if r.on_cpu else f"gpu {r.device.index}" if r.device else "gpu (none)",
-                  format_size(p.peak), f"{p.seconds:.0f} s", state, highlight=r is plan.route.chosen)
+                  format_size(p.ram if r.on_cpu else p.peak), f"{p.seconds:.0f} s", state,
+                  highlight=r is plan.route.chosen)
     return table
 
 
