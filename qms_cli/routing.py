@@ -125,8 +125,9 @@ class Router:
         measured = self._measured(c, device)
         if measured is not None:  # an external runner timed this very configuration here (qms bench --runner)
             seconds = measured["seconds"] * count
+            slack = max(speed.memory_margin, MEASURED_SLACK)
             p = p._replace(seconds=seconds, low=seconds * p.low / p.seconds, high=seconds * p.high / p.seconds,
-                           peak=max(p.peak, int((measured["peak_bytes"] or 0) * max(speed.memory_margin, MEASURED_SLACK))),
+                           peak=max(p.peak, int((measured["peak_bytes"] or 0) * slack)),
                            calibrated=True, basis="measured here with your own command (qms bench --runner)")
         else:
             p = self._learned(c, device, p)
