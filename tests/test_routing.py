@@ -129,8 +129,11 @@ def test_the_issue_example() -> None:
     assert n.type == "quality_fallback" and (n.requested, n.actual) == ("high", "standard")
     assert n.reason.startswith("High needs about ") and n.reason.endswith(" of graphics memory; 18 GB are free.")
     assert "Using Standard." in n.message
+    # The card to run High at all: the smallest sold with its lightest rung's need free (reserve 0 here).
+    lightest = min(r.prediction.peak for r in route.rungs if r.tier.id == "high" and not r.on_cpu)
+    card = next(gb for gb in (8, 12, 16, 20, 24, 32) if gb * GIB >= lightest)
     assert n.suggestion == ("To use High: close other programs using the graphics card (they hold 6 GB), "
-                            "or use a card with 24 GB or more.")
+                            f"or use a card with {card} GB or more.")
 
 
 def test_multi_gpu_uses_the_card_with_most_room() -> None:
