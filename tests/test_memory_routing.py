@@ -165,3 +165,17 @@ def test_card_sizes_agree_between_notices_hints_and_tiers(machine_name: str) -> 
                 if route.fallback:  # the hint names the tier that was asked for, with the same card
                     assert plan.upgrade is not None and plan.upgrade.startswith(f"For {tier.label}:")
                     assert format_size(at_all) in plan.upgrade
+
+
+def test_main_memory_can_be_set_for_planning_and_a_bad_size_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qms_cli.hardware.system import read_system
+
+    assert read_system({"QMS_MAIN_MEMORY": "16GB"}).ram_available == 16 * GIB
+    small = run_qms("plan", "Create Image", "--quality", "high", "--vram-limit", "24GB", "--json",
+                    env={"QMS_MAIN_MEMORY": "16GB"})
+    big = run_qms("plan", "Create Image", "--quality", "high", "--vram-limit", "24GB", "--json",
+                  env={"QMS_MAIN_MEMORY": "64GB"})
+    assert big.json()["tasks"][0]["chosen"]["id"] == "high"
+    assert small.json()["tasks"][0]["chosen"]["id"] != "high"  # offloading High's weights needs more
+    bad = run_qms("plan", "Create Image", env={"QMS_MAIN_MEMORY": "lots"})
+    assert bad.code == 2 and "QMS_MAIN_MEMORY 'lots' is not a size" in bad.err and "Traceback" not in bad.err
