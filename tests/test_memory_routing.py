@@ -179,3 +179,19 @@ def test_main_memory_can_be_set_for_planning_and_a_bad_size_is_a_usage_error(mon
     assert small.json()["tasks"][0]["chosen"]["id"] != "high"  # offloading High's weights needs more
     bad = run_qms("plan", "Create Image", env={"QMS_MAIN_MEMORY": "lots"})
     assert bad.code == 2 and "QMS_MAIN_MEMORY 'lots' is not a size" in bad.err and "Traceback" not in bad.err
+
+
+def test_a_worker_leaves_a_task_it_has_no_memory_for_now(tmp_path: Path) -> None:
+    import sys
+
+    marker = tmp_path / "ran"
+    env = {"QMS_DB": str(tmp_path / "q.sqlite3"), "VRAM_LIMIT": "24GB"}
+    added = run_qms("queue", "add", "Create Image", "--quality", "low", "--owner", "ana", "--fallback", "--json",
+                    env=env)
+    assert added.code == 0, added.err
+    runner = f"{sys.executable} -c \"open('{marker}', 'w')\""
+    work = run_qms("queue", "work", "--runner", runner, "--once", env={**env, "QMS_MAIN_MEMORY": "2GB"})
+    assert work.code == 0, work.err
+    assert not marker.exists()
+    listed = run_qms("queue", "list", "--json", env=env).json()["tasks"]
+    assert [t["state"] for t in listed] == ["queued"]
