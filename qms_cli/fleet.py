@@ -44,7 +44,7 @@ class FleetManager:
             r = plan.route.chosen
             key = (host, r.device.index if r.device is not None and not r.on_cpu else -1)
             finish = self.load.get(key, 0.0) + r.prediction.seconds
-            score = (r.tier.rank, not r.on_cpu, -finish)
+            score = (plan.route.runnable, r.tier.rank, not r.on_cpu, -finish)  # a host it cannot run on: last
             if best is None or score > best[0]:
                 best = (score, key, replace(plan, host=host))
         assert best is not None

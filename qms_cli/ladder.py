@@ -1,5 +1,6 @@
-"""The fallback ladder's rungs (DESIGN.md): the requested tier as mapped, then the same output with stronger
-memory options, then each lower tier likewise, and last the lowest tier on the processor, which always runs."""
+"""The fallback ladder's rungs (DESIGN.md): the requested tier with every set of memory options that keeps its
+output (weaker than mapped, as mapped, stronger), then each lower tier likewise, and last the lowest tier on the
+processor. The router picks the fastest that fits at the highest tier that fits."""
 
 from __future__ import annotations
 
@@ -22,23 +23,31 @@ class Candidate(Value):
 
 
 def option_sets(mapped: tuple[str, ...], supported: tuple[str, ...], models: ModelSet) -> list[tuple[str, ...]]:
-    """`mapped` first, then stronger sets that keep the output: tiled decoding, then each stronger offload mode
-    the model supports (whole components, part of the denoiser, layer by layer), in that order."""
+    """Every set of memory options that keeps the tier's output, weakest first: the options that are not about
+    memory placement (e.g. 8-bit storage) kept, with or without tiled decoding, with no offloading or each
+    offload mode the model supports (whole components, part of the denoiser, layer by layer). `mapped` is what
+    the tier needs on its target card; where a card has room the weaker sets run faster (issue 14, item 5)."""
     defs = models.options
-    base = Effects.of(mapped, defs)
     tiled = next((o for o in supported if defs[o].decode == "tiled" and defs[o].offload == "none"), None)
-    extra = (tiled,) if tiled and tiled not in mapped else ()
-    keep = tuple(o for o in mapped if defs[o].offload == "none") + extra  # e.g. tiled, fp8-storage
-    out = [mapped, mapped + extra]
+    keep = tuple(o for o in mapped if defs[o].offload == "none" and defs[o].decode != "tiled")  # e.g. fp8-storage
     offloaders = sorted((o for o in supported if defs[o].offload != "none"),
                         key=lambda o: Effects.of((o,), defs).offload_rank)
-    for o in offloaders:
-        if Effects.of((o,), defs).offload_rank > base.offload_rank:
-            out.append((*keep, o))
-    unique: dict[Effects, tuple[str, ...]] = {}
-    for opts in out:
-        unique.setdefault(Effects.of(opts, defs), opts)  # options that change nothing more are not a new rung
-    return list(unique.values())
+    unique: dict[Effects, tuple[str, ...]] = {Effects.of(mapped, defs): mapped}
+    for off in (None, *offloaders):
+        for tile in (False, True):
+            opts = keep + ((tiled,) if tile and tiled else ()) + ((off,) if off else ())
+            unique.setdefault(Effects.of(opts, defs), opts)  # options that change nothing more are not a new rung
+    return sorted(unique.values(), key=lambda o: _strength(Effects.of(o, defs)))
+
+
+def _strength(e: Effects) -> tuple[int, bool, float]:
+    return e.offload_rank, e.tiled, -e.resident_fraction
+
+
+def relaxed(config: Configuration, mapped: Configuration) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(options of the mapping left out, options added) in a rung's configuration: what --technical shows."""
+    return (tuple(o for o in mapped.options if o not in config.options),
+            tuple(o for o in config.options if o not in mapped.options))
 
 
 def candidates(tiers: TierSet, models: ModelSet, function: str, requested: Tier,

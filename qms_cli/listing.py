@@ -21,14 +21,15 @@ if TYPE_CHECKING:
 class Here(NamedTuple):
     """How one tier's function fares on this machine."""
 
-    status: str  # "runs", "slower" (memory-saving settings), "falls_back", "processor"
+    status: str  # "runs", "slower" (memory-saving settings), "falls_back", "processor", "cannot_run"
     runs_as: str  # the tier that actually runs
     seconds: float
-    needs_card: int | None  # card size (bytes) that would run it as mapped, when it does not here
+    needs_card: int | None  # card size (bytes): as designed when slower, at all when falling back (explain.py)
+    needs_ram: int | None = None  # main memory (bytes) the lightest rung needs, when nothing runs here
 
     def as_json(self) -> dict[str, Any]:
         return {"status": self.status, "runs_as": self.runs_as, "seconds": round(self.seconds, 2),
-                "needs_card_bytes": self.needs_card}
+                "needs_card_bytes": self.needs_card, "needs_main_memory_bytes": self.needs_ram}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -69,7 +70,7 @@ def on_this_machine(catalog: Catalog, resources: "Resources") -> tuple[dict[str,
                                                                        "Calibration | None", list[str]]:
     """Each tier and function routed here: runs as mapped, runs slower, falls back, or needs the processor;
     with the calibration used and any calibration that could not be read."""
-    from qms_cli.explain import card_for
+    from qms_cli.explain import card_as_designed, card_at_all, mapped_rung, ram_need
     from qms_cli.planning import load_calibrations
     from qms_cli.routing import Router
 
@@ -80,17 +81,22 @@ def on_this_machine(catalog: Catalog, resources: "Resources") -> tuple[dict[str,
         out[tier.id] = {}
         for fn in catalog.tiers.functions:
             route = router.route(fn, tier)
-            chosen, mapped = route.chosen, route.rungs[0]
+            chosen = route.chosen
+            options = tier.mappings[fn].options
+            mapped = mapped_rung(route.rungs, tier.id, options)
+            needs: int | None = None
+            if not route.runnable:
+                out[tier.id][fn] = Here("cannot_run", chosen.tier.id, chosen.prediction.seconds, None,
+                                        ram_need(route.rungs))
+                continue
             if route.fallback:
-                status = "falls_back"
+                status, needs = "falls_back", card_at_all(route.rungs, tier.id, resources.reserve)
             elif chosen.on_cpu:
-                status = "processor"
+                status, needs = "processor", card_at_all(route.rungs, tier.id, resources.reserve)
+            elif mapped is not None and not mapped.fits and chosen.prediction.seconds > mapped.prediction.seconds:
+                status, needs = "slower", card_as_designed(route.rungs, tier.id, options, resources.reserve)
             else:
-                status = "runs" if chosen is mapped else "slower"
-            # Slower: the card for full speed; falling back: the smallest card on which it runs at all.
-            card_rungs = [r.prediction.peak for r in route.rungs if r.tier.id == tier.id and not r.on_cpu]
-            peak = mapped.prediction.peak if status == "slower" else min(card_rungs)
-            needs = None if status == "runs" else card_for(peak, resources.reserve, tier.target_vram)
+                status = "runs"
             out[tier.id][fn] = Here(status, chosen.tier.id, chosen.prediction.seconds, needs)
     return out, router.calibrated, problems
 

@@ -17,7 +17,8 @@ from qms_cli.routing import Route, Rung
 def machine_json(res: Resources) -> dict[str, Any]:
     return {"fingerprint": res.fingerprint, "source": res.source, "machine": res.machine,
             "best_gpu": res.best_gpu.index if res.best_gpu else None, "available_vram_bytes": res.available_vram,
-            "reserve_bytes": res.reserve, "vram_limit_bytes": res.vram_limit}
+            "reserve_bytes": res.reserve, "vram_limit_bytes": res.vram_limit,
+            "available_ram_bytes": res.available_ram, "ram_reserve_bytes": res.ram_reserve}
 
 
 def _device(r: Rung, host: str | None) -> dict[str, Any]:
@@ -29,8 +30,9 @@ def _device(r: Rung, host: str | None) -> dict[str, Any]:
 def rung_json(r: Rung, chosen: bool) -> dict[str, Any]:
     p = r.prediction
     return {"tier": r.tier.id, "model": r.config.model, "options": list(r.config.options),
-            "device": "cpu" if r.on_cpu else "gpu", "peak_bytes": p.peak, "seconds": round(p.seconds, 3),
-            "fits": r.fits, "chosen": chosen, "skipped": r.skipped}
+            "device": "cpu" if r.on_cpu else "gpu", "peak_bytes": p.peak, "main_memory_bytes": p.ram,
+            "seconds": round(p.seconds, 3), "fits": r.fits, "card_fits": r.card_fits, "ram_fits": r.ram_fits,
+            "chosen": chosen, "skipped": r.skipped}
 
 
 def route_json(route: Route, upgrade: str | None, rungs: bool, host: str | None = None) -> dict[str, Any]:
@@ -40,11 +42,13 @@ def route_json(route: Route, upgrade: str | None, rungs: bool, host: str | None 
         "requested": route.requested.view(),
         "chosen": r.tier.view(),
         "fallback": route.fallback,
+        "runnable": route.runnable,
         "configuration": {"model": r.config.model, "resolution": r.config.resolution, "width": p.width,
                           "height": p.height, "steps": r.config.steps, "frames": r.config.frames,
                           "options": list(r.config.options), "tokens": p.tokens},
         "device": _device(r, host),
         "predicted": {"peak_bytes": p.peak, "available_bytes": 0 if r.on_cpu else route.available,
+                      "main_memory_bytes": p.ram, "available_main_memory_bytes": route.available_ram,
                       "seconds": {"low": round(p.low, 2), "expected": round(p.seconds, 2), "high": round(p.high, 2)},
                       "phases_bytes": dict(p.phases), "parts_seconds": {k: round(v, 3) for k, v in p.parts},
                       "calibrated": p.calibrated, "basis": p.basis},
@@ -92,11 +96,12 @@ class PlanEncoder:
 def summary(plans: list[Plan]) -> dict[str, Any]:
     by_tier: dict[str, int] = {}
     low = expected = high = 0.0
-    fallbacks = 0
+    fallbacks = not_runnable = 0
     for p in plans:
         r = p.route.chosen
         by_tier[r.tier.id] = by_tier.get(r.tier.id, 0) + 1
         fallbacks += p.fallback
+        not_runnable += not p.route.runnable
         low, expected, high = low + r.prediction.low, expected + r.prediction.seconds, high + r.prediction.high
-    return {"tasks": len(plans), "by_tier": by_tier, "fallbacks": fallbacks,
+    return {"tasks": len(plans), "by_tier": by_tier, "fallbacks": fallbacks, "not_runnable": not_runnable,
             "seconds": {"low": round(low, 2), "expected": round(expected, 2), "high": round(high, 2)}}

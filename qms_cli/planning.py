@@ -151,15 +151,18 @@ class QualityManager:
         return Plan(task, route, source, n_frames, self._upgrades[id(route)])
 
     def upgrade(self, route: Route, frames: int | None, count: int) -> str | None:
+        """The hint for the tier that was asked for when the route steps down from it; else for the tier above."""
         from qms_cli.explain import upgrade_hint
 
+        if not route.runnable:
+            return None
+        if route.fallback:
+            return upgrade_hint(self.resources, route)
         tiers = self.catalog.tiers.tiers
         above = route.chosen.tier.rank + 1
         if above >= len(tiers):
             return None
-        rungs = [r for r in self.router.route(route.function, tiers[above], frames, count).rungs
-                 if r.tier.id == tiers[above].id]
-        return upgrade_hint(self.resources, rungs)
+        return upgrade_hint(self.resources, self.router.route(route.function, tiers[above], frames, count))
 
 
 def _history(resources: Resources, db: str | os.PathLike[str] | None,

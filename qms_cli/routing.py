@@ -1,4 +1,6 @@
-"""The router: the first rung of the ladder that fits wins, and every step down is explained in plain words."""
+"""The router: the fastest rung that fits at the highest tier that fits wins (DESIGN.md, principle 6); a rung
+fits when both its graphics memory and its main memory are there; every step down is explained in plain words,
+and a task no rung fits is declared not runnable before anything starts."""
 
 # No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at
 # import (~40 us a field, a few ms of start-up over the value types on `qms plan`'s path).
@@ -17,6 +19,8 @@ if TYPE_CHECKING:
     from qms_cli.catalog import Catalog
     from qms_cli.speed import Speed, Throughput
 
+MEASURED_SLACK = 1.05  # on a peak a runner measured for the very configuration: run-to-run variation only
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Rung(Value):
@@ -29,6 +33,8 @@ class Rung(Value):
     prediction: Prediction
     fits: bool
     skipped: str | None = None  # why a rung that fits was passed over ("slower than the time limit")
+    card_fits: bool = True  # its graphics memory is there (always on the processor)
+    ram_fits: bool = True  # its main memory is there
 
 
 class Notice(NamedTuple):
@@ -55,10 +61,16 @@ class Route(Value):
     rungs: tuple[Rung, ...]
     notices: tuple[Notice, ...]
     available: int = 0  # graphics memory available for work on the card routed against
+    available_ram: int = 0  # main memory available for work
 
     @property
     def fallback(self) -> bool:
         return self.chosen.tier.id != self.requested.id
+
+    @property
+    def runnable(self) -> bool:
+        """Whether any rung fits; when none does, `chosen` is the processor rung, which does not fit either."""
+        return self.chosen.fits
 
 
 class Router:
@@ -74,6 +86,7 @@ class Router:
         self.history = history or {}  # (fingerprint, configuration) -> actual / estimated time of real runs
         self.best = resources.best_gpu
         self.available = resources.available_vram if self.best else 0
+        self.available_ram = resources.available_ram
         self._speeds: dict[str, Speed] = {}
         self._routes: dict[tuple[Any, ...], Route] = {}
         self._rungs: dict[tuple[Any, ...], Rung] = {}  # routes for neighbouring tiers share most rungs
@@ -112,13 +125,16 @@ class Router:
         measured = self._measured(c, device)
         if measured is not None:  # an external runner timed this very configuration here (qms bench --runner)
             seconds = measured["seconds"] * count
+            slack = max(speed.memory_margin, MEASURED_SLACK)
             p = p._replace(seconds=seconds, low=seconds * p.low / p.seconds, high=seconds * p.high / p.seconds,
-                           peak=max(p.peak, int((measured["peak_bytes"] or 0) * speed.memory_margin)),
+                           peak=max(p.peak, int((measured["peak_bytes"] or 0) * slack)),
                            calibrated=True, basis="measured here with your own command (qms bench --runner)")
         else:
             p = self._learned(c, device, p)
-        fits = c.cpu or (device is not None and p.peak <= self.available)
-        return Rung(c.tier, c.config, device, c.cpu, p, fits)
+        card_fits = c.cpu or (device is not None and p.peak <= self.available)
+        ram_fits = p.ram <= self.available_ram
+        return Rung(c.tier, c.config, device, c.cpu, p, card_fits and ram_fits, card_fits=card_fits,
+                    ram_fits=ram_fits)
 
     def fingerprint_of_rung(self, r: Rung) -> str:
         """The fingerprint of the device a rung runs on."""
@@ -152,7 +168,8 @@ class Router:
 
     def route(self, function: str, requested: Tier, frames: int | None = None, count: int = 1,
               max_time: float | None = None) -> Route:
-        """The first rung that fits (and, with `max_time`, is predicted to finish within it)."""
+        """The fastest rung that fits at the highest tier that fits (with `max_time`, the highest tier whose
+        fastest fitting rung finishes within it)."""
         key = (function, requested.id, frames, count, max_time)
         cached = self._routes.get(key)
         if cached is None:
@@ -165,15 +182,30 @@ class Router:
         rungs = [self.rung(c, count) for c in candidates(tiers, models, function, requested, frames)]
         if max_time is not None:
             rungs = [r if not r.fits or r.prediction.seconds <= max_time else _skip(r) for r in rungs]
-        chosen = next((r for r in rungs if r.fits and not r.skipped), None)
-        too_slow = chosen is None
-        if chosen is None:  # nothing meets the time limit: the fastest rung that fits
-            chosen = min((r for r in rungs if r.fits), key=lambda r: r.prediction.seconds)
+        chosen, too_slow = choose(rungs, max_time)
         from qms_cli.explain import notices
 
-        route = Route(function, requested, chosen, tuple(rungs), (), self.available)
-        return Route(function, requested, chosen, tuple(rungs),
-                     tuple(notices(route, self.resources, too_slow, max_time)), self.available)
+        route = Route(function, requested, chosen, tuple(rungs), (), self.available, self.available_ram)
+        return replace(route, notices=tuple(notices(route, self.resources, too_slow, max_time)))
+
+
+def choose(rungs: list[Rung], max_time: float | None) -> tuple[Rung, bool]:
+    """(chosen rung, whether nothing met the time limit): tier by tier from the top, the fastest rung that fits
+    (the first listed on a tie); past the time limit, the fastest that fits anywhere; nothing fitting, the last
+    rung (the processor's), which does not fit."""
+    by_tier: dict[str, list[Rung]] = {}
+    for r in rungs:
+        by_tier.setdefault(r.tier.id, []).append(r)
+    for group in by_tier.values():
+        fitting = [r for r in group if r.fits]
+        if fitting:
+            best = min(fitting, key=lambda r: r.prediction.seconds)
+            if max_time is None or best.prediction.seconds <= max_time:
+                return best, False
+    fitting = [r for r in rungs if r.fits]
+    if fitting:
+        return min(fitting, key=lambda r: r.prediction.seconds), True
+    return rungs[-1], False
 
 
 def _skip(r: Rung) -> Rung:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from qms_cli.cards import Card, CardTable
     from qms_cli.hardware.resources import Gpu
 
-MEMORY_MARGIN = 1.2  # predicted peak = model x margin, until calibration measures a better one
+MEMORY_MARGIN = 1.0  # whole-peak margin: none until calibration measures one (predict.py has its own)
 
 
 class Speed(NamedTuple):

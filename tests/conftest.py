@@ -39,6 +39,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("QMS_DATA_DIR", str(tmp_path / "data"))
     for var in ("QMS_PROFILES", "QMS_NO_CACHE", "QMS_OUTPUT", "VRAM_LIMIT", "CUDA_VISIBLE_DEVICES"):
         monkeypatch.delenv(var, raising=False)
+    # Routing counts main memory (MemAvailable): the same plans whatever this machine has free at the moment.
+    monkeypatch.setenv("QMS_MAIN_MEMORY", "64GB")
     return work
 
 

@@ -131,7 +131,7 @@ def test_runner_measurements_replace_the_estimate_for_that_configuration() -> No
     qm = QualityManager(catalog, res, catalog.throughput, None, {gpu.fingerprint(): cal})
     standard = qm.plan("Create Image", quality="standard")
     p = standard.route.chosen.prediction
-    assert p.seconds == pytest.approx(42.0) and p.peak >= int(15 * 2**30 * 1.2)
+    assert p.seconds == pytest.approx(42.0) and p.peak >= int(15 * 2**30 * 1.05)  # measured: 5% slack
     assert "measured here with your own command" in p.basis
     assert qm.plan("Create Image", quality="standard", count=2).route.chosen.prediction.seconds == pytest.approx(84)
     low = qm.plan("Create Image", quality="low").route.chosen.prediction  # the run failed: not used

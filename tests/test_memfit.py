@@ -114,9 +114,12 @@ def test_measured_memory_only_ever_raises_an_estimate() -> None:
     assert chosen_peak(replace(base, memory={"flux": more})) > reference
     assert chosen_peak(replace(base, memory={"flux": less})) == reference
     assert chosen_peak(replace(base, memory={"wan": more})) == reference  # another family's figures
-    # A measured margin above the product's 1.2 is used; below it, 1.2 stays.
-    assert chosen_peak(replace(base, memory_margin=1.5)) == pytest.approx(reference * 1.5 / 1.2, rel=1e-6)
-    assert chosen_peak(replace(base, memory_margin=1.1)) == reference
+    # A measured whole-peak margin raises the peak where it asks for more than the uncalibrated margin on working
+    # memory and overhead; one that asks for nothing more changes nothing.
+    qm, _ = card_manager(replace(base, memory_margin=1.5))
+    raised = qm.plan("Create Image", quality="high").route.chosen.prediction
+    assert raised.peak == pytest.approx(max(b for _, b in raised.phases) * 1.5, rel=1e-6)
+    assert chosen_peak(replace(base, memory_margin=1.0)) == reference
 
 
 def test_a_measured_storage_cast_time_replaces_the_profile_factor() -> None:

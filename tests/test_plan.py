@@ -44,7 +44,7 @@ def test_technical_names_models_and_rungs(qms: Any) -> None:
 
 
 def test_json_for_the_function_runner(qms: Any) -> None:
-    result = qms("plan", "--hardware", "laptop-8gb", "--quality", "high", "--json")
+    result = qms("plan", "--hardware", "rtx-3060-12gb", "--quality", "high", "--json")
     assert result.code == 0 and result.err == ""
     data = result.json()
     validate_output(data, "plan")

@@ -23,11 +23,13 @@ TIERS_DATA = yaml.safe_load((PROFILES / "tiers.yaml").read_text())
 MODELS_DATA = yaml.safe_load((PROFILES / "models.yaml").read_text())
 
 
-def resources(cards: list[tuple[str, float, float]], reserve_gb: float = 2) -> Resources:
+def resources(cards: list[tuple[str, float, float]], reserve_gb: float = 2,
+              ram_gb: tuple[float, float] = (64, 60)) -> Resources:
     gpus = tuple(Gpu(index=i, name=n, total=int(t * GIB), used=int(u * GIB), free=int((t - u) * GIB), reserved=0,
                      processes=(GpuProcess(100 + i, "viewer", int(u * GIB)),) if u else ())
                  for i, (n, t, u) in enumerate(cards))
-    return Resources(gpus, System(64 * GIB, 60 * GIB, 16, 32, "Test CPU"), "simulated" if gpus else "none",
+    ram_total, ram_free = (int(x * GIB) for x in ram_gb)
+    return Resources(gpus, System(ram_total, ram_free, 16, 32, "Test CPU"), "simulated" if gpus else "none",
                      int(reserve_gb * GIB))
 
 
@@ -39,7 +41,17 @@ def machines(draw: Any) -> Resources:
         total = draw(st.sampled_from([4, 6, 8, 12, 16, 24, 32, 48, 80]))
         used = draw(st.floats(0, total * 0.9))
         cards.append((draw(st.sampled_from(CARDS)), total, used))
-    return resources(cards, draw(st.sampled_from([0, 1, 2, 4])))
+    ram = draw(st.sampled_from([8, 16, 24, 32, 64, 128, 512]))
+    free = draw(st.floats(ram * 0.2, ram * 0.95))
+    return resources(cards, draw(st.sampled_from([0, 1, 2, 4])), (ram, free))
+
+
+def expected_fits(r: Any, res: Resources) -> bool:
+    """Brute force, from the rung's own predictions and the machine as drawn: graphics memory on the roomiest
+    card (free less the reserve) and main memory (available less its reserve)."""
+    rooms = [(g.free or 0) - res.reserve for g in res.gpus]
+    card = r.on_cpu or (bool(rooms) and r.prediction.peak <= max(rooms))
+    return card and r.prediction.ram <= res.system.ram_available - res.ram_reserve
 
 
 @st.composite
@@ -68,14 +80,26 @@ def test_route_properties(res: Resources, catalog: Catalog, task: tuple[str, int
     requested = data.draw(st.sampled_from(catalog.tiers.tiers))
     route = Router(catalog, res, catalog.throughput).route(function, requested, frames, count)
     chosen = route.chosen
-    # The chosen rung fits: its predicted peak is within the memory available, unless it is the processor.
-    assert chosen.fits
+    fitting = [r for r in route.rungs if expected_fits(r, res)]
+    assert {id(r) for r in fitting} == {id(r) for r in route.rungs if r.fits}
+    if not fitting:  # nothing fits: declared not runnable, with the reason
+        assert not route.runnable and not chosen.fits
+        assert [n.type for n in route.notices] == ["not_runnable"]
+        return
+    assert route.runnable and chosen.fits
+    # No chosen rung needs more graphics or main memory than there is.
+    assert chosen.prediction.ram <= res.system.ram_available - res.ram_reserve
     if not chosen.on_cpu:
-        assert chosen.prediction.peak <= res.available_vram
-    # It is the first rung that fits, and the requested tier is kept whenever any of its rungs fits.
-    assert chosen is next(r for r in route.rungs if r.fits)
-    if any(r.fits for r in route.rungs if r.tier.id == requested.id):
-        assert chosen.tier.id == requested.id
+        assert chosen.prediction.peak <= max((g.free or 0) - res.reserve for g in res.gpus)
+    # The highest tier with a fitting rung, and in it the fastest fitting rung.
+    top = max(r.tier.rank for r in fitting)
+    assert chosen.tier.rank == top and top <= requested.rank
+    assert chosen.prediction.seconds == min(r.prediction.seconds for r in fitting if r.tier.rank == top)
+    # The ladder holds the tier as mapped and, where the model allows it, the same output with no offloading.
+    mapped = requested.mappings[function].options
+    own = [r for r in route.rungs if r.tier.id == requested.id and not r.on_cpu]
+    assert any(r.config.options == mapped for r in own)
+    assert any(not any(catalog.models.options[o].offload != "none" for o in r.config.options) for r in own)
     # The same input gives the same plan.
     again = Router(catalog, res, catalog.throughput).route(function, requested, frames, count)
     assert (again.chosen.tier.id, again.chosen.config, again.chosen.on_cpu, again.notices) == \
@@ -85,8 +109,9 @@ def test_route_properties(res: Resources, catalog: Catalog, task: tuple[str, int
     bigger = res._replace(gpus=tuple(replace(g, total=(g.total or 0) + extra, free=(g.free or 0) + extra)
                                      for g in res.gpus) or (Gpu(0, "NVIDIA GeForce RTX 4090", total=extra, used=0,
                                                                 free=extra, reserved=0, processes=()),))
+    bigger = bigger._replace(system=bigger.system._replace(ram_available=bigger.system.ram_available + extra))
     more = Router(catalog, bigger, catalog.throughput).route(function, requested, frames, count)
-    assert more.chosen.tier.rank >= chosen.tier.rank
+    assert more.runnable and more.chosen.tier.rank >= chosen.tier.rank
     # Every step down is explained in plain words.
     if route.fallback:
         (notice,) = [n for n in route.notices if n.type == "quality_fallback"]
@@ -104,8 +129,11 @@ def test_the_issue_example() -> None:
     assert n.type == "quality_fallback" and (n.requested, n.actual) == ("high", "standard")
     assert n.reason.startswith("High needs about ") and n.reason.endswith(" of graphics memory; 18 GB are free.")
     assert "Using Standard." in n.message
+    # The card to run High at all: the smallest sold with its lightest rung's need free (reserve 0 here).
+    lightest = min(r.prediction.peak for r in route.rungs if r.tier.id == "high" and not r.on_cpu)
+    card = next(gb for gb in (8, 12, 16, 20, 24, 32) if gb * GIB >= lightest)
     assert n.suggestion == ("To use High: close other programs using the graphics card (they hold 6 GB), "
-                            "or use a card with 24 GB or more.")
+                            f"or use a card with {card} GB or more.")
 
 
 def test_multi_gpu_uses_the_card_with_most_room() -> None:

@@ -53,12 +53,18 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
 
         emit_lines(*qm.warnings, err=True)
     _say_project_problem(qm)
+    stuck = sum(not p.route.runnable for _, p in plans)
     if as_json:
         # A batch lists the rungs tried only with --technical: they are ~2 KB a task.
         _json(qm, plans, errors, rungs=tasks_path is None or technical)
-        return
-    _people(qm, plans, errors, tasks_path, technical)
-    _confirm([p for _, p in plans], yes, interactive)
+    else:
+        _people(qm, plans, errors, tasks_path, technical)
+    if stuck:  # said before anything runs: no configuration fits this machine's memory (issue 14, item 4)
+        from qms_cli.render import messages as m
+
+        raise Declined(m.not_runnable_refused(stuck))
+    if not as_json:
+        _confirm([p for _, p in plans], yes, interactive)
 
 
 def _plan_args(qm: Any, functions: list[str], task: Any, quality: str | None, node: str | None, count: int,

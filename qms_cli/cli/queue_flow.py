@@ -78,6 +78,9 @@ def add(settings: Settings, spec: Any, where: Where, project_path: str | None, a
         new, plan = plan_task(qm, spec, store.snapshot().workers)
         if qm.project_problem is not None:
             emit_lines(m.project_set_aside(qm.project_problem), err=True)
+        if not plan.route.runnable:  # no worker here could ever run it: refused before it is queued
+            emit_lines(*(f"{m.NOTICE_MARK} {n.message}" for n in plan.route.notices), err=True)
+            raise Declined(m.not_runnable_refused(1))
         task = store.add(new)
         snap = store.snapshot()
         est = _estimates(store, snap, where, settings).get(task.id)

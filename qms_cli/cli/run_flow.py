@@ -55,6 +55,9 @@ def run_task(settings: Settings, command: list[str], function: str | None, quali
     r = plan.route.chosen
     project_path = str(qm.project.path) if qm.project else None
     proceeded: bool | None = None
+    if not plan.route.runnable:
+        sys.stderr.write("".join(f"{m.NOTICE_MARK} {n.message}\n" for n in plan.route.notices))
+        raise Declined(m.not_runnable_refused(1))
     if plan.fallback:
         if strict:
             raise Declined(m.strict_refused(plan.route.function, plan.route.requested.name, r.tier.name))

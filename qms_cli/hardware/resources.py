@@ -10,6 +10,9 @@ from typing import Any, NamedTuple
 from qms_cli.values import Value
 
 GIB = 1024**3
+# Main memory kept back for the desktop and other programs' growth: what a task may use is the memory the
+# kernel says is available now (MemAvailable; swap is not memory) less this.
+RAM_RESERVE = GIB
 
 
 class GpuProcess(NamedTuple):
@@ -112,6 +115,12 @@ class Resources(NamedTuple):
     vram_limit: int | None = None
     machine: str | None = None  # the simulated machine's name
     notices: tuple[Notice, ...] = ()
+    ram_reserve: int = RAM_RESERVE
+
+    @property
+    def available_ram(self) -> int:
+        """Main memory a task can use: available now less the reserve."""
+        return max(0, self.system.ram_available - self.ram_reserve)
 
     def available(self, gpu: Gpu) -> int:
         return gpu.available(self.reserve)
@@ -154,7 +163,8 @@ class Resources(NamedTuple):
             "gpus": [_gpu_json(g, self.available(g)) for g in self.gpus],
             "system": {"ram_total_bytes": self.system.ram_total, "ram_available_bytes": self.system.ram_available,
                        "cpu_cores": self.system.cpu_cores, "cpu_threads": self.system.cpu_threads,
-                       "cpu_model": self.system.cpu_model},
+                       "cpu_model": self.system.cpu_model, "ram_reserve_bytes": self.ram_reserve,
+                       "available_ram_bytes": self.available_ram},
             "notices": [{"type": n.kind, "message": n.message, "detail": n.detail} for n in self.notices],
         }
 

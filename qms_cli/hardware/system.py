@@ -1,7 +1,8 @@
 """Main memory and processor of this machine.
 
 On Linux they come straight from /proc (the files psutil itself reads), which keeps psutil's ~11 ms import
-off `qms probe`; elsewhere psutil answers.
+off `qms probe`; elsewhere psutil answers. `QMS_MAIN_MEMORY=64GB` plans as if the machine had that much main
+memory, all of it available (as `VRAM_LIMIT` simulates a card on a machine without one).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from qms_cli.hardware.resources import System
@@ -16,10 +18,15 @@ from qms_cli.hardware.resources import System
 PROC = Path("/proc")
 
 
-def read_system() -> System:
-    if sys.platform.startswith("linux") and (PROC / "meminfo").is_file():
-        return _linux()
-    return _psutil()
+def read_system(environ: Mapping[str, str] | None = None) -> System:
+    system = _linux() if sys.platform.startswith("linux") and (PROC / "meminfo").is_file() else _psutil()
+    given = (os.environ if environ is None else environ).get("QMS_MAIN_MEMORY")
+    if given:
+        from qms_cli.units import parse_size
+
+        size = parse_size(given, what="QMS_MAIN_MEMORY")
+        return system._replace(ram_total=size, ram_available=size)
+    return system
 
 
 def _threads() -> int:

@@ -95,7 +95,7 @@ class Worker:
             except Exception:
                 continue
             same = plan_config_key(plan) == t.config_key
-            if same or t.allow_fallback:
+            if plan.route.runnable and (same or t.allow_fallback):  # nothing that lacks memory here now
                 self._plans[t.id] = plan
                 yield t, plan.route.chosen.tier.id
 

@@ -12,6 +12,7 @@ from qms_cli.units import format_size
 
 if TYPE_CHECKING:
     from qms_cli.calibration import Calibration
+    from qms_cli.routing import Rung
 
 
 def memory_cell(plan: Plan) -> str:
@@ -24,6 +25,8 @@ def memory_cell(plan: Plan) -> str:
 
 def status(plan: Plan) -> str:
     kinds = {n.type for n in plan.route.notices}
+    if not plan.route.runnable:
+        return m.STATUS_CANNOT_RUN
     if plan.fallback:
         return m.status_fallback(plan.route.requested.label)
     if plan.route.chosen.on_cpu:
@@ -61,17 +64,30 @@ def rungs_table(plan: Plan) -> Table:
     for r in plan.route.rungs:
         c, p = r.config, r.prediction
         size = f"{p.width}x{p.height}" + (f", {c.frames} frames" if c.frames else "")
-        state = "chosen" if r is plan.route.chosen else (r.skipped or ("fits" if r.fits else "does not fit"))
+        state = "chosen" if r is plan.route.chosen and r.fits else (r.skipped or _fit_word(r))
         table.add(r.tier.id, c.model, size, str(c.steps or ""), " ".join(c.options) or "-",
                   "processor" if r.on_cpu else f"gpu {r.device.index}" if r.device else "gpu (none)",
-                  format_size(p.peak), f"{p.seconds:.0f} s", state, highlight=r is plan.route.chosen)
+                  format_size(p.ram if r.on_cpu else p.peak), f"{p.seconds:.0f} s", state,
+                  highlight=r is plan.route.chosen)
     return table
 
 
+def _fit_word(r: Rung) -> str:
+    if r.fits:
+        return "fits"
+    return ("does not fit" if not r.card_fits else "") + (" + " if not r.card_fits and not r.ram_fits else "") + (
+        f"main memory {format_size(r.prediction.ram)}" if not r.ram_fits else "")
+
+
 def technical_lines(plan: Plan) -> list[str]:
+    from qms_cli.ladder import relaxed
+
     r = plan.route.chosen
+    left_out, added = relaxed(r.config, r.tier.mappings[plan.route.function])
     return [f"{plan.route.function}: {r.config.model} {r.prediction.width}x{r.prediction.height} "
-            f"{r.config.steps or ''} steps {' '.join(r.config.options)} · {r.prediction.basis}"]
+            f"{r.config.steps or ''} steps {' '.join(r.config.options)} · {r.prediction.basis}",
+            f"  memory options: {m.options_relaxed(' '.join(left_out), ' '.join(added))}; main memory "
+            f"{format_size(r.prediction.ram)} of {format_size(plan.route.available_ram)}"]
 
 
 def summary_lines(plans: list[Plan], errors: int) -> list[str]:

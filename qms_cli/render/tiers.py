@@ -13,7 +13,8 @@ def here_cell(listing: TierListing, tier_id: str) -> str:
     """How a tier fares on this machine, per function when they differ."""
     assert listing.here is not None
     tiers = listing.catalog.tiers
-    words = {fn: messages.here(h.status, tiers.get(h.runs_as).label, format_size(h.needs_card or 0))
+    words = {fn: messages.here_cannot_run(format_size(h.needs_ram or 0)) if h.status == "cannot_run" else
+             messages.here(h.status, tiers.get(h.runs_as).label, format_size(h.needs_card or 0))
              for fn, h in listing.here[tier_id].items()}
     if len(set(words.values())) == 1:
         return next(iter(words.values()))
