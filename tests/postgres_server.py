@@ -64,9 +64,20 @@ class Server:
             for path in (self.root, self.sockets):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         self._run(["initdb", "-D", str(self.data), "-U", "qms", "--auth=trust", "--no-sync", "-E", "UTF8"])
+        self._start()
+        self.url = f"postgresql://qms@/postgres?host={self.sockets}&port={self.port}"
+
+    def _start(self) -> None:
         options = f"-p {self.port} -k {self.sockets} -c listen_addresses='' -c fsync=off -c max_connections=100"
         self._run(["pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"])
-        self.url = f"postgresql://qms@/postgres?host={self.sockets}&port={self.port}"
+
+    def restart(self, down: float = 0.0) -> None:
+        """An outage: stop the server at once (every connection dropped), stay down `down` seconds, start it."""
+        import time
+
+        self._run(["pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"])
+        time.sleep(down)
+        self._start()
 
     def _run(self, argv: list[str]) -> None:
         argv = [_bin(argv[0]) or argv[0], *argv[1:]]

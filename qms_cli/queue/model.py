@@ -71,6 +71,7 @@ class QueuedTask(NamedTuple):
     reason: str | None
     exit_code: int | None
     actual_seconds: float | None
+    lease: str | None  # who holds the claim: host, boot, worker and runner (qms_cli/queue/lease.py)
 
     def waiting(self) -> Waiting:
         """As the policy sees it. A task allowed to fall back fits any card."""

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from qms_cli.errors import Declined, UsageError
 from qms_cli.queue.engine import Busy, play
+from qms_cli.queue.lease import parse as parse_lease
 from qms_cli.queue.model import NewTask, QueuedTask, WorkerInfo
 from qms_cli.queue.policy import PRIORITIES, Policy
 from qms_cli.queue.store import Snapshot
@@ -151,6 +152,7 @@ def view(t: QueuedTask, estimate: Estimate | None, now: float) -> dict[str, Any]
     for k in ("queued_at", "claimed_at", "heartbeat", "started_at", "finished_at"):
         d[k] = iso(d[k])
     d["priority"] = {v: k for k, v in PRIORITIES.items()}[t.priority]
+    d["lease"] = parse_lease(t.lease)
     d["need_bytes"] = d.pop("need")
     d["predicted_seconds"] = [t.predicted_low, t.predicted, t.predicted_high]
     for k in ("predicted", "predicted_low", "predicted_high"):

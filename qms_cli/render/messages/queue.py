@@ -155,3 +155,19 @@ def goal_line(goal: str, value: float, target: float, fifo: float, met: bool) ->
 
 def report_written(path: str) -> str:
     return f"Charts: {path}"
+
+
+def queue_unreachable(problem: str) -> str:
+    return f"The queue's database cannot be reached ({problem}); trying again. Outcomes are kept on this machine."
+
+
+QUEUE_BACK = "The queue's database is back."
+
+
+def queue_gone(minutes: float) -> str:
+    return (f"The queue's database could not be reached for {minutes:.0f} min; this worker stops. Outcomes it "
+            "holds are kept on this machine and delivered when a worker starts here again.")
+
+
+def outcome_delivered(task_id: int) -> str:
+    return f"Task {task_id}'s outcome, kept on this machine, was recorded in the queue."
