@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, TypeVar
 from qms_cli.errors import DataError, UsageError
 from qms_cli.queue import journal
 from qms_cli.queue.lease import claim_of, spawn_options
-from qms_cli.queue.model import HEARTBEAT, QueuedTask, WorkerInfo
+from qms_cli.queue.model import HEARTBEAT, PROCESSOR, QueuedTask, WorkerInfo
 from qms_cli.queue.policy import from_settings, order
 from qms_cli.queue.store import Snapshot, Store, Unreachable
 
@@ -60,7 +60,7 @@ class Worker:
         gpu = card.qm.resources.best_gpu
         self.gpu = gpu.index if gpu is not None else None
         host, wid = worker_id(self.gpu)
-        capacity = card.qm.resources.available_vram if gpu is None else card.qm.resources.idle_available(gpu)
+        capacity = PROCESSOR if gpu is None else card.qm.resources.idle_available(gpu)
         self.info = WorkerInfo(wid, host, self.gpu, gpu.name if gpu else "processor", capacity, 0.0, 0.0, None)
         self._plans: dict[int, Any] = {}
         self.policy = from_settings({})
@@ -123,6 +123,8 @@ class Worker:
                        cards, snap.now, snap.last_start)
         for w in ranked:
             t = by_id[w.id]
+            if t.processor != (self.gpu is None):
+                continue  # a task runs where it was planned: on a card, or on the processor
             try:
                 plan = self._now.plan(t.function, t.requested, t.node, t.count, t.frames)
             except Exception:
