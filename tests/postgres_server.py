@@ -75,15 +75,24 @@ class Server:
         """An outage: stop the server at once (every connection dropped), stay down `down` seconds, start it."""
         import time
 
-        self._run(["pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"])
+        self.down()
         time.sleep(down)
+        self._start()
+
+    def down(self) -> None:
+        """Stop the server at once, as a crash would (start it again with restart(), or leave it to stop())."""
+        self._run(["pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"])
+
+    def up(self) -> None:
         self._start()
 
     def _run(self, argv: list[str]) -> None:
         argv = [_bin(argv[0]) or argv[0], *argv[1:]]
         if self.user:
             argv = ["runuser", "-u", self.user, "--", *argv]
-        subprocess.run(argv, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(argv, capture_output=True, timeout=120, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(argv)}: exit {done.returncode}: {done.stderr.strip() or done.stdout.strip()}")
 
     def database(self, name: str) -> str:
         """A fresh, empty database on the server; its URL."""
@@ -96,5 +105,7 @@ class Server:
     def stop(self) -> None:
         try:
             self._run(["pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"])
+        except RuntimeError:
+            pass  # already stopped
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -151,7 +151,42 @@ def test_a_postgresql_outage_stops_no_worker_and_reruns_nothing(folder: Path, pg
         until(lambda: states() == ["done"] * total, timeout=180)
         assert [w.poll() for w in workers] == [None, None, None]  # every worker rode out the outages
     finally:
-        stop(workers)
+        for w in workers:
+            if w.poll() is None:
+                w.send_signal(signal.SIGINT)
+        said = [w.communicate(timeout=60)[1] for w in workers]
+    assert any("cannot be reached" in err for err in said), said  # the outage was seen ...
+    assert all("is back" in err for err in said if "cannot be reached" in err), said  # ... and ridden out
     complete = Counter(e[1] for e in log(folder) if e[0] == "done")
     assert complete == {str(i): 1 for i in range(1, total + 1)}
     assert history_rows(folder) == total
+
+
+@pytest.mark.slow
+def test_an_outcome_the_database_could_not_take_is_kept_on_disk_and_never_rerun(
+        folder: Path, pg: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.postgres_server import Server
+
+    assert isinstance(pg, Server)
+    monkeypatch.setenv("QMS_QUEUE_URL", pg.database("journal"))
+    assert run_qms("queue", "add", "Create Image", "--owner", "ann", "--json").code == 0
+    first = worker(folder, 3)
+    until(lambda: [e[0] for e in log(folder)] == ["start"])
+    pg.down()  # the database goes away before the run ends
+    until(lambda: [e[0] for e in log(folder)] == ["start", "done"])
+    kept = folder / "data" / "queue-journal"
+    until(lambda: kept.is_dir() and any(p.suffix == ".json" for p in kept.iterdir()))
+    first.kill()  # the worker dies holding the outcome: only the journal has it
+    first.wait(timeout=30)
+    if first.stderr:
+        first.stderr.close()
+    pg.up()
+    time.sleep(2.5)  # the claim's lease (2 s) runs out: without the journal the task would run again
+    second = worker(folder, 0.2)
+    try:
+        until(lambda: states() == ["done"])
+    finally:
+        stop([second])
+    assert [e[0] for e in log(folder)] == ["start", "done"]  # one run, no rerun
+    assert history_rows(folder) == 1
+    assert not [p for p in kept.iterdir() if p.suffix == ".json"]  # delivered, then removed
