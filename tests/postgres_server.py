@@ -92,7 +92,8 @@ class Server:
             argv = ["runuser", "-u", self.user, "--", *argv]
         done = subprocess.run(argv, capture_output=True, timeout=120, text=True)
         if done.returncode:
-            raise RuntimeError(f"{' '.join(argv)}: exit {done.returncode}: {done.stderr.strip() or done.stdout.strip()}")
+            why = done.stderr.strip() or done.stdout.strip()
+            raise RuntimeError(f"{' '.join(argv)}: exit {done.returncode}: {why}")
 
     def database(self, name: str) -> str:
         """A fresh, empty database on the server; its URL."""
