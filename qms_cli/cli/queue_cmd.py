@@ -123,7 +123,7 @@ def work(ctx: typer.Context,
          poll: Annotated[float, typer.Option(metavar="SECONDS", help="How often to look when there is nothing to run.")] = 2.0,  # noqa: E501
          vram_limit: VramLimitOpt = None, reserve: ReserveOpt = None, hardware: HardwareOpt = None,
          queue: QueueOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Run queued tasks on one card, one at a time, by the queue's policy.
+    """Run queued tasks on one card (or the processor), one at a time, by the queue's policy.
 
     Example: qms queue work --runner "python generate.py" --gpu 0
     """

@@ -113,8 +113,11 @@ def holder_lives(text: str | None) -> bool:
 
 
 def spawn_options() -> dict[str, Any]:
-    """subprocess.Popen options for a runner: its own process group and, on Linux, death with its worker."""
-    options: dict[str, Any] = {"process_group": 0}
+    """subprocess.Popen options for a runner: its own process group and, on Linux, death with its worker.
+    No terminal input: a queued task has nobody to ask (and a background group reading one would stop)."""
+    import subprocess
+
+    options: dict[str, Any] = {"process_group": 0, "stdin": subprocess.DEVNULL}
     prctl = _prctl()
     if prctl is not None:
         parent = os.getpid()
