@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from qms_cli.errors import DataError
+from qms_cli.queue.tables import LEASE_COLUMN as QUEUE_LEASE
 from qms_cli.queue.tables import SQLITE as QUEUE_TABLES
 
-LATEST = 2
+LATEST = 3
 COLUMNS = ("started_at", "finished_at", "project", "node", "function", "requested", "chosen", "model",
            "resolution", "steps", "frames", "count", "options", "config_key", "device", "fingerprint",
            "model_seconds", "predicted_low", "predicted", "predicted_high", "predicted_peak", "actual_seconds",
@@ -41,6 +42,7 @@ MIGRATIONS = {
     CREATE INDEX runs_time ON runs (started_at);
     """,
     2: QUEUE_TABLES,  # qms queue: the same tables as the PostgreSQL queue's
+    3: QUEUE_LEASE,  # who holds a queue claim (issue 15)
 }
 
 

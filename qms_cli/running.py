@@ -49,16 +49,18 @@ def environment(plan: Plan, plan_file: Path, base: dict[str, str]) -> dict[str, 
 
 
 def execute(argv: list[str], env: dict[str, str], gpu_index: int | None,
-            stop: threading.Event | None = None) -> RunResult:
+            stop: threading.Event | None = None, spawn: dict[str, Any] | None = None,
+            on_start: Any = None) -> RunResult:
     """Run the command to its end (or until Ctrl-C, or until `stop` is set), sampling the graphics memory it
-    adds. A stopped or interrupted run is "cancelled"."""
+    adds. A stopped or interrupted run is "cancelled". `spawn`: more Popen options (the queue's worker gives
+    its runner a process group of its own); `on_start(pid)` is called once the command runs."""
     from qms_cli.hardware.nvml import MemorySampler
 
     started, t0 = now(), time.perf_counter()
     sampler = MemorySampler(gpu_index or 0)
     oom = threading.Event()
     try:
-        proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, **(spawn or {}))
     except FileNotFoundError:
         raise UsageError(f"{argv[0]!r} was not found; give the command after --, e.g. "
                          "qms run -- python generate.py") from None
@@ -66,6 +68,8 @@ def execute(argv: list[str], env: dict[str, str], gpu_index: int | None,
         raise UsageError(f"{argv[0]!r} cannot be run (permission denied)") from None
     tee = threading.Thread(target=_tee, args=(proc.stderr, oom), daemon=True)
     tee.start()
+    if on_start is not None:
+        on_start(proc.pid)
     cancelled = False
     with sampler if gpu_index is not None else _Nothing():
         try:

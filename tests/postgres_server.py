@@ -64,15 +64,36 @@ class Server:
             for path in (self.root, self.sockets):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         self._run(["initdb", "-D", str(self.data), "-U", "qms", "--auth=trust", "--no-sync", "-E", "UTF8"])
+        self._start()
+        self.url = f"postgresql://qms@/postgres?host={self.sockets}&port={self.port}"
+
+    def _start(self) -> None:
         options = f"-p {self.port} -k {self.sockets} -c listen_addresses='' -c fsync=off -c max_connections=100"
         self._run(["pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start"])
-        self.url = f"postgresql://qms@/postgres?host={self.sockets}&port={self.port}"
+
+    def restart(self, down: float = 0.0) -> None:
+        """An outage: stop the server at once (every connection dropped), stay down `down` seconds, start it."""
+        import time
+
+        self.down()
+        time.sleep(down)
+        self._start()
+
+    def down(self) -> None:
+        """Stop the server at once, as a crash would (start it again with restart(), or leave it to stop())."""
+        self._run(["pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"])
+
+    def up(self) -> None:
+        self._start()
 
     def _run(self, argv: list[str]) -> None:
         argv = [_bin(argv[0]) or argv[0], *argv[1:]]
         if self.user:
             argv = ["runuser", "-u", self.user, "--", *argv]
-        subprocess.run(argv, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(argv, capture_output=True, timeout=120, text=True)
+        if done.returncode:
+            why = done.stderr.strip() or done.stdout.strip()
+            raise RuntimeError(f"{' '.join(argv)}: exit {done.returncode}: {why}")
 
     def database(self, name: str) -> str:
         """A fresh, empty database on the server; its URL."""
@@ -85,5 +106,7 @@ class Server:
     def stop(self) -> None:
         try:
             self._run(["pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"])
+        except RuntimeError:
+            pass  # already stopped
         finally:
             shutil.rmtree(self.root, ignore_errors=True)

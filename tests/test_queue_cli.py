@@ -128,7 +128,7 @@ def test_bad_input_is_one_line_with_the_documented_code_and_changes_nothing(queu
         assert r.code == 2 and words in r.err and "Traceback" not in r.err, (args, r.err)
     assert run_qms("queue", "show", "99").code == 1
     assert run_qms("queue", "policy", "--max-wait", "0s").code == 2
-    stable = ("as_of", "starts_in_seconds", "finishes_in_seconds")
+    stable = ("as_of", "starts_in_seconds", "finishes_in_seconds", "starts_at", "finishes_at")
     assert [{k: v for k, v in t.items() if k not in stable} for t in tasks()] == \
         [{k: v for k, v in t.items() if k not in stable} for t in before]
 

@@ -181,3 +181,18 @@ def test_parse_shares() -> None:
 
 def test_unbounded_policies_have_no_max_wait() -> None:
     assert not hasattr(Fifo(), "max_wait") and Policy().max_wait < math.inf
+
+
+def test_the_processor_takes_what_was_planned_for_it_and_cards_the_rest() -> None:
+    from qms_cli.queue.model import PROCESSOR
+
+    gb = 2**30
+    cpu = Waiting(1, "ann", "low", 1, 0.0, 1800.0, 0, True)
+    big, small = w(2, "bob", need=30 * gb), w(3, "cat", need=8 * gb)
+    runs = {1: 1800.0, 2: 10.0, 3: 10.0}
+    out = {o.task.id: o for o in play([(t, runs[t.id]) for t in (cpu, big, small)], [24 * gb, PROCESSOR], Fifo())}
+    assert set(out) == {1, 3}  # the 30 GB task fits neither the card nor the processor: it never starts
+    assert (out[1].card, out[1].start, out[3].card, out[3].start) == (1, 0.0, 0, 0.0)
+    only_cards = play([(cpu, 1800.0), (small, 10.0)], [24 * gb, 0], Fifo())
+    assert [o.task.id for o in only_cards] == [3]  # no place serves the processor: the processor task waits
+    assert [o.task.id for o in play([(cpu, 1.0), (small, 1.0)], [PROCESSOR], Fifo())] == [1]

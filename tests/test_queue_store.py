@@ -13,7 +13,7 @@ import pytest
 
 from qms_cli import history
 from qms_cli.errors import DataError
-from qms_cli.queue.model import ATTEMPTS, NewTask, WorkerInfo
+from qms_cli.queue.model import ATTEMPTS, LEASE, NewTask, WorkerInfo
 from qms_cli.queue.store import SQLiteStore, Store, open_store
 from tests import postgres_server
 
@@ -230,3 +230,53 @@ def test_unreachable_or_wrong_queue_addresses() -> None:
 
     with pytest.raises(UsageError):
         open_store("mysql://somewhere/db", None)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process checks need /proc (Linux)")
+def test_a_stale_claim_stays_while_its_holder_lives_here(opener: Callable[[], Store]) -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from qms_cli.queue import journal, lease
+
+    store = opener()
+    task = store.add(new())
+    me = lease.claim_of()
+    assert me is not None and json.loads(me)["worker"][0] == os.getpid()
+    assert store.claim(worker(), every, me) is not None
+    _age(store, LEASE + 1)
+    assert store.snapshot().running[0].id == task.id  # its worker (this process) lives: not handed out again
+    # A worker that is gone, whose runner's group still runs here: the runner is ended, then the claim is free.
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    runner = subprocess.Popen(["sleep", "60"], **lease.spawn_options())
+    held = dict(json.loads(lease.claim_of(runner.pid) or "{}"), worker=[dead_pid, 1])
+    with store.tx() as tx:
+        tx.run("UPDATE queue_tasks SET lease = ? WHERE id = ?", (json.dumps(held), task.id))
+    assert [t.id for t in store.snapshot().waiting] == [task.id]
+    assert runner.wait(timeout=10) == -signal.SIGKILL
+    # An outcome kept in this machine's journal: the claim is not handed out again either.
+    claimed = store.claim(worker(), every, None)
+    assert claimed is not None and claimed.attempts == 1
+    _age(store, LEASE + 1)
+    path = journal.path_for(store.key, task.id)
+    journal.write(path, {"task": task.id})
+    assert [t.id for t in store.snapshot().running] == [task.id]
+    journal.remove(path)
+    assert [t.id for t in store.snapshot().waiting] == [task.id]
+
+
+def test_an_outcome_delivered_late_is_kept_not_rerun(opener: Callable[[], Store]) -> None:
+    store = opener()
+    task = store.add(new())
+    w = worker()
+    assert store.claim(w, every) is not None
+    _age(store, LEASE + 1)
+    assert [t.id for t in store.snapshot().waiting] == [task.id]  # given back while the database was away
+    assert store.finish(task.id, w.id, "ok", None, 0, 3.0)  # the outcome arrives before anyone took it again
+    done = store.get(task.id)
+    assert done is not None and (done.state, done.outcome, done.worker) == ("done", "ok", w.id)
+    assert store.snapshot().waiting == []

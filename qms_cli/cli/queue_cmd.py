@@ -118,11 +118,12 @@ def wait(ctx: typer.Context, task_id: IdArg,
 def work(ctx: typer.Context,
          runner: Annotated[str | None, typer.Option(metavar="CMD", help="The command that generates (gets QMS_* variables and $QMS_PLAN). Default: $QMS_RUNNER.")] = None,  # noqa: E501
          gpu: Annotated[int | None, typer.Option(metavar="INDEX", help="The card to serve. Default: the one with the most memory.")] = None,  # noqa: E501
+         processor: Annotated[bool, typer.Option("--processor", help="Serve the processor (tasks planned there) instead of a card; the default where there is no card.")] = False,  # noqa: E501
          once: Annotated[bool, typer.Option("--once", help="Run at most one task, then stop.")] = False,
          poll: Annotated[float, typer.Option(metavar="SECONDS", help="How often to look when there is nothing to run.")] = 2.0,  # noqa: E501
          vram_limit: VramLimitOpt = None, reserve: ReserveOpt = None, hardware: HardwareOpt = None,
          queue: QueueOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Run queued tasks on one card, one at a time, by the queue's policy.
+    """Run queued tasks on one card (or the processor), one at a time, by the queue's policy.
 
     Example: qms queue work --runner "python generate.py" --gpu 0
     """
@@ -133,7 +134,7 @@ def work(ctx: typer.Context,
 
         raise UsageError(f"--poll {poll}: give a number of seconds above 0")
     raise typer.Exit(run(settings(ctx), _where(queue, db, vram_limit, reserve, hardware), runner, gpu, once, poll,
-                         as_json))
+                         as_json, processor))
 
 
 @app.command("simulate")

@@ -62,7 +62,7 @@ def _estimates(store: Any, snap: Any, where: Where, settings: Settings) -> dict[
 def _standing(est: Any) -> str:
     from qms_cli.render import messages as m
 
-    return m.standing(est.position, est.start, est.finish)
+    return m.standing(est.position, est.start, est.finish, est.processor)
 
 
 def add(settings: Settings, spec: Any, where: Where, project_path: str | None, as_json: bool) -> None:
@@ -92,7 +92,7 @@ def add(settings: Settings, spec: Any, where: Where, project_path: str | None, a
         emit_lines(*(f"{m.NOTICE_MARK} {n.message}" for n in plan.route.notices), err=True)
     emit_lines(m.queued(task.id, _standing(est) if est else m.standing(None, (0, 0), (0, 0))))
     if not snap.workers:
-        emit_lines(m.NO_WORKERS, err=True)
+        emit_lines(_no_workers(where, settings), err=True)
 
 
 def list_tasks(settings: Settings, where: Where, finished: int, as_json: bool) -> None:
@@ -120,14 +120,22 @@ def list_tasks(settings: Settings, where: Where, finished: int, as_json: bool) -
         e = est.get(t.id) if t.state in ("queued", "running") else None
         place = "" if e is None or e.position is None else "▶" if e.position == 0 else str(e.position)
         starts = "" if e is None or not e.position else m.about(*e.start)
-        ends = "" if e is None or e.position is None else m.about(*e.finish)
+        ends = "" if e is None or e.position is None else m.about(*e.finish) if not e.position else \
+            m.finishing(e.start, e.finish)
         tier = tiers.get(t.ran_tier or t.tier)
         table.add(place, str(t.id), t.owner, t.function, tier.label if tier else t.tier,
                   _priority(t.priority), t.state, m.duration_range(t.predicted_low, t.predicted_high), starts, ends,
                   highlight=t.state == "running")
     emit_table(table)
     if not snap.workers and active:
-        emit_lines(m.NO_WORKERS, err=True)
+        emit_lines(_no_workers(where, settings), err=True)
+
+
+def _no_workers(where: Where, settings: Settings) -> str:
+    from qms_cli.queue.model import PROCESSOR
+    from qms_cli.render import messages as m
+
+    return m.NO_WORKERS_NO_CARD if where.local_cards(settings) == [PROCESSOR] else m.NO_WORKERS
 
 
 def _place(e: Any) -> float:

@@ -14,18 +14,18 @@ from qms_cli.errors import UsageError
 
 
 def work(settings: Settings, where: Where, runner: str | None, gpu: int | None, once: bool, poll: float,
-         as_json: bool) -> int:
+         as_json: bool, processor: bool = False) -> int:
     from qms_cli.queue.service import view
     from qms_cli.queue.worker import Worker, runner_argv, say
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_lines
 
     argv = runner_argv(runner)
-    card = _card(settings, where, gpu)
+    card = _card(settings, where, gpu, processor)
     interrupted = False
     with _sigterm_as_interrupt(), where.store() as store:
         worker = Worker(store, where.open, card, argv, say, where.history_db())
-        say(m.worker_started(worker.info.card, store.where))
+        say(m.worker_started(m.PROCESSOR_NAME if worker.gpu is None else worker.info.card, store.where))
         for ended in worker.serve(once, poll):
             if as_json and ended.task is not None:
                 import json
@@ -36,8 +36,9 @@ def work(settings: Settings, where: Where, runner: str | None, gpu: int | None, 
     return 130 if interrupted else 0
 
 
-def _card(settings: Settings, where: Where, gpu: int | None) -> Any:
-    """The card this worker serves: --gpu INDEX, else the one with the most memory."""
+def _card(settings: Settings, where: Where, gpu: int | None, processor: bool) -> Any:
+    """The card this worker serves: --gpu INDEX, else the one with the most memory; the processor with
+    --processor, or where there is no card (the ladder's last rung: tasks planned there need such a worker)."""
     from qms_cli.hardware import probe
     from qms_cli.planning import QualityManager
     from qms_cli.queue.worker import Card
@@ -46,13 +47,18 @@ def _card(settings: Settings, where: Where, gpu: int | None) -> Any:
                                      reserve=where.reserve, hardware=where.hardware, db=where.db)
     res = qm.resources
     usable = [g for g in res.gpus if g.usable]
+    if processor and gpu is not None:
+        raise UsageError(f"--processor and --gpu {gpu}: a worker serves one card or the processor; give one")
     chosen = next((g for g in usable if g.index == gpu), None) if gpu is not None else res.best_gpu
-    if chosen is None:
-        if gpu is not None:
-            known = ", ".join(str(g.index) for g in usable) or "none"
-            raise UsageError(f"--gpu {gpu}: there is no such card here (cards qms can use: {known})")
-        raise UsageError("this machine has no graphics card qms can use; a worker needs one (or simulate one "
-                         "with --vram-limit 24GB)")
+    if gpu is not None and chosen is None:
+        known = ", ".join(str(g.index) for g in usable) or "none"
+        raise UsageError(f"--gpu {gpu}: there is no such card here (cards qms can use: {known})")
+    if processor or chosen is None:
+        alone = res._replace(gpus=())
+
+        def read() -> Any:
+            return probe(where.vram_limit, where.reserve, where.hardware, qm.catalog)._replace(gpus=())
+        return Card(qm.on(alone, project=False), read)
     index = chosen.index
     alone = res._replace(gpus=(chosen,))
     card_qm = qm.on(alone, project=False)

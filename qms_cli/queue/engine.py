@@ -1,6 +1,6 @@
 """Play a queue forward in time under a policy: the simulation's core, and the queue's own start estimates.
 
-Tasks wait in buckets of the same owner, tier, priority and memory need, oldest first; within a bucket every
+Tasks wait in buckets of the same owner, tier, priority, memory need and device, oldest first; within a bucket every
 policy prefers the oldest, so a free card only has to weigh each bucket's first task.
 """
 
@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from qms_cli.queue.policy import Order, State, Waiting
+from qms_cli.queue.policy import Order, State, Waiting, fits
 
 
 class Outcome(NamedTuple):
@@ -35,7 +35,7 @@ class Busy(NamedTuple):
     overdue: bool = False  # it had waited the policy's max_wait when it started
 
 
-Bucket = tuple[str, str, int, int]
+Bucket = tuple[str, str, int, int, bool]
 
 
 class _Floor:
@@ -61,7 +61,8 @@ class _Floor:
         self.held[b.tier] = self.held.get(b.tier, 0) + 1
 
     def arrive(self, task: Waiting, run: float, now: float) -> None:
-        self.buckets.setdefault((task.owner, task.tier, task.priority, task.need), deque()).append((task, run))
+        self.buckets.setdefault((task.owner, task.tier, task.priority, task.need, task.processor),
+                                deque()).append((task, run))
         self.wanting[task.owner, task.tier] = self.wanting.get((task.owner, task.tier), 0) + 1
         ends = [b.finish - now for b in self.on_card.values()] if len(self.on_card) == len(self.cards) else [0.0]
         self.seen[task.id] = (min(ends, default=0.0), max(ends, default=0.0))
@@ -82,7 +83,7 @@ class _Floor:
             overdue = sum(1 for b in self.on_card.values() if b.overdue)
             key = self.policy.key(State(now, len(self.cards), self.held, wanted, self.last, busy, overdue))
             capacity = self.cards[card]
-            heads = [(key(q[0][0]), b) for b, q in self.buckets.items() if not capacity or q[0][0].need <= capacity]
+            heads = [(key(q[0][0]), b) for b, q in self.buckets.items() if fits(q[0][0], capacity)]
             if not heads:
                 continue
             bucket = min(heads)[1]
@@ -102,7 +103,8 @@ def play(arrivals: Iterable[tuple[Waiting, float]], cards: Sequence[int], policy
     """Start every task that can start, in the policy's order, until all have run.
 
     arrivals: (task, run seconds); those queued before `now` are waiting at `now`.
-    cards: each card's memory in bytes (0: any task fits). A task that fits no card never starts (left out).
+    cards: each card's memory in bytes (0: any task fits; -1: the processor). A task that fits no card never
+    starts (left out).
     """
     pending = deque(sorted(arrivals, key=lambda a: (a[0].queued_at, a[0].id)))
     floor = _Floor(cards, policy, busy, last_start or {})

@@ -14,6 +14,12 @@ ACTIVE = ("queued", "running")
 LEASE = max(1.0, float(os.environ.get("QMS_QUEUE_LEASE") or 30))
 HEARTBEAT = LEASE / 6
 ATTEMPTS = 3  # a task whose worker stopped this many times is failed rather than run again
+PROCESSOR = -1  # the capacity of a worker (or a place in the queue's projection) that serves the processor
+
+
+def on_processor(config_key: str) -> bool:
+    """Whether a configuration (as the history keys it) runs on the processor: the ladder's last rung."""
+    return config_key.endswith("|cpu")
 
 
 class NewTask(NamedTuple):
@@ -71,11 +77,18 @@ class QueuedTask(NamedTuple):
     reason: str | None
     exit_code: int | None
     actual_seconds: float | None
+    lease: str | None  # who holds the claim: host, boot, worker and runner (qms_cli/queue/lease.py)
 
     def waiting(self) -> Waiting:
-        """As the policy sees it. A task allowed to fall back fits any card."""
-        need = 0 if self.allow_fallback else self.need
-        return Waiting(self.id, self.owner, self.tier, self.priority, self.queued_at, self.predicted, need)
+        """As the policy sees it. A task allowed to fall back fits any card; one planned on the processor runs
+        only where a worker serves the processor."""
+        processor = on_processor(self.config_key)
+        need = 0 if self.allow_fallback or processor else self.need
+        return Waiting(self.id, self.owner, self.tier, self.priority, self.queued_at, self.predicted, need, processor)
+
+    @property
+    def processor(self) -> bool:
+        return on_processor(self.config_key)
 
 
 COLUMNS = QueuedTask._fields

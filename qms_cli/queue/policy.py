@@ -36,6 +36,15 @@ class Waiting(NamedTuple):
     queued_at: float
     seconds: float  # predicted run time
     need: int = 0  # graphics memory its plan needs, bytes (0: fits any card)
+    processor: bool = False  # planned on the processor: only a place that serves the processor takes it
+
+
+def fits(task: Waiting, capacity: int) -> bool:
+    """Whether a card (its memory when idle, bytes; 0: any task fits) or the processor (capacity -1, as
+    model.PROCESSOR) can take the task: the processor takes what was planned for it, a card the rest."""
+    if capacity < 0:
+        return task.processor
+    return not task.processor and (not capacity or task.need <= capacity)
 
 
 class State(NamedTuple):

@@ -1,8 +1,9 @@
 """The queue on PostgreSQL, for many machines (psycopg, the `postgres` extra).
 
 What differs from SQLite: time is the server's clock (hosts' clocks need not agree), a claim locks only the
-row it takes (FOR UPDATE SKIP LOCKED: two workers never wait on each other or take the same task), and the
-tables are created on first use under an advisory lock.
+row it takes (FOR UPDATE SKIP LOCKED: two workers never wait on each other or take the same task), the
+tables are created on first use under an advisory lock, and a connection lost (a server restarting) is
+opened again on the next transaction; the one under way when it went fails with Unreachable.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from qms_cli.errors import DataError
-from qms_cli.queue.store import Store, Tx
-from qms_cli.queue.tables import POSTGRES
+from qms_cli.queue.store import Store, Tx, Unreachable
+from qms_cli.queue.tables import HAS_LEASE, LEASE_COLUMN, POSTGRES
 
 _LOCK = 0x716D7351  # pg_advisory_xact_lock key while creating the tables ("qmsQ")
 
@@ -37,28 +38,46 @@ class PostgresStore(Store):
     """The queue in a PostgreSQL database."""
 
     def __init__(self, url: str) -> None:
-        self.where = masked(url)
+        self.where = self.key = masked(url)
+        self.url = url
         try:
             import psycopg
         except ImportError:
             raise DataError(f"{self.where}: the PostgreSQL queue needs psycopg: pip install 'qms-cli[postgres]'"
                             ) from None
         self._errors: type[Exception] = psycopg.Error
+        self._lost: type[Exception] = psycopg.OperationalError
+        self.conn: Any = None
         try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=5, application_name="qms")
-        except psycopg.Error as e:
-            raise DataError(f"{self.where}: cannot reach the queue database ({_first_line(e)})") from None
+            self._connect()
+        except Unreachable as e:
+            raise DataError(e.message) from None
         with self.tx() as tx:
             tx.rows("SELECT pg_advisory_xact_lock(?)", (_LOCK,))
             for statement in POSTGRES.split(";"):
                 if statement.strip():
                     tx.run(statement)
+            if not tx.rows(HAS_LEASE):
+                tx.run(LEASE_COLUMN)
+
+    def _connect(self) -> None:
+        import psycopg
+
+        try:
+            self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5, application_name="qms")
+        except psycopg.Error as e:
+            raise Unreachable(f"{self.where}: cannot reach the queue database ({_first_line(e)})") from None
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            self._connect()
         try:
             with self.conn.transaction(), self.conn.cursor() as cursor:
                 yield Tx(_Cursor(cursor), "%s")
+        except self._lost as e:
+            self.conn.close()
+            raise Unreachable(f"{self.where}: lost the queue database ({_first_line(e)})") from None
         except self._errors as e:
             raise DataError(f"{self.where}: {_first_line(e)}") from None
 
@@ -69,13 +88,14 @@ class PostgresStore(Store):
         return bool(tx.rows("SELECT 1 FROM queue_tasks WHERE id = ? AND state = 'queued' FOR UPDATE SKIP LOCKED",
                             (task_id,)))
 
-    def stale(self, tx: Tx, before: float) -> list[tuple[int, int]]:
-        return [(int(i), int(a)) for i, a in tx.rows(
-            "SELECT id, attempts FROM queue_tasks WHERE state = 'running' AND heartbeat < ? FOR UPDATE SKIP LOCKED",
-            (before,))]
+    def stale(self, tx: Tx, before: float) -> list[tuple[int, int, str | None]]:
+        return [(int(i), int(a), h) for i, a, h in tx.rows(
+            "SELECT id, attempts, lease FROM queue_tasks WHERE state = 'running' AND heartbeat < ? "
+            "FOR UPDATE SKIP LOCKED", (before,))]
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
 
 class _Cursor:

@@ -1,11 +1,14 @@
 """The queue for people and programs: plan a task into it, and say where each task stands and when it should
 start and finish.
 
-A task is planned on an idle card: the largest card a live worker serves, else this machine's. If it would
-need a lower quality or the processor even there, it is refused unless fallback was allowed: it could never
-start. Start and finish times come from playing the queue forward under the policy three times, with every
-run at the low end, the middle and the high end of its estimate; tasks added later (a newcomer may go first
-under the fair policy) and runs that overrun their estimate move them.
+A task is planned as `qms plan` plans it (the same ladder, the processor its last rung) on an idle card: the
+largest card a live worker serves, else this machine's (none: the processor). If it would need a lower quality
+even there, it is refused unless fallback was allowed: it could never start as asked. A task planned on the
+processor waits for a worker that serves the processor; one planned on a card, for a card.
+
+Start and finish times come from playing the queue forward under the policy three times, with every run at
+the low end, the middle and the high end of its estimate; tasks added later (a newcomer may go first under
+the fair policy) and runs that overrun their estimate move them.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from typing import Any, NamedTuple
 
 from qms_cli.errors import Declined, UsageError
 from qms_cli.queue.engine import Busy, play
-from qms_cli.queue.model import NewTask, QueuedTask, WorkerInfo
-from qms_cli.queue.policy import PRIORITIES, Policy
+from qms_cli.queue.lease import parse as parse_lease
+from qms_cli.queue.model import PROCESSOR, NewTask, QueuedTask, WorkerInfo
+from qms_cli.queue.policy import PRIORITIES, Policy, fits
 from qms_cli.queue.store import Snapshot
 
 
@@ -36,12 +40,13 @@ class Spec(NamedTuple):
 
 
 class Estimate(NamedTuple):
-    """Where a task stands: its place in line (0: running; None: no card serving the queue can take it) and
-    seconds from now to its start and finish."""
+    """Where a task stands: its place in line (0: running; None: nothing serving the queue can take it) and
+    seconds from now to its start and finish. The one answer every view gives (add, list, show, wait)."""
 
     position: int | None
     start: tuple[float, float]
     finish: tuple[float, float]
+    processor: bool = False  # it runs on the processor (where it waits, when nothing can take it)
 
 
 def owner() -> str:
@@ -55,10 +60,13 @@ def owner() -> str:
 
 
 def idle_resources(qm: Any, workers: list[WorkerInfo]) -> Any:
-    """The card a task is planned on: the largest a live worker serves (idle), else this machine's, idle."""
+    """The card a task is planned on: the largest a live worker serves (idle), else this machine's, idle;
+    with only workers that serve the processor, no card."""
     from qms_cli.hardware.resources import Gpu
 
     res = qm.resources
+    if workers and all(w.capacity == PROCESSOR for w in workers):
+        return res._replace(gpus=())
     if workers:
         w = max(workers, key=lambda w: (w.capacity, w.id))
         card = Gpu(index=w.gpu or 0, name=w.card, total=w.capacity, used=0, free=w.capacity)
@@ -78,9 +86,10 @@ def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, 
     idle = qm.on(idle_resources(qm, workers))
     plan = idle.plan(spec.function, spec.quality, spec.node, spec.count, spec.frames, spec.seconds)
     r = plan.route.chosen
-    if (plan.fallback or r.on_cpu) and not spec.allow_fallback:
+    if plan.fallback and not spec.allow_fallback:
+        serving = "card" if any(w.capacity != PROCESSOR for w in workers) else "processor" if workers else None
         raise Declined(m.never_fits(plan.route.function, plan.route.requested.name, r.tier.name, r.on_cpu,
-                                    bool(workers)))
+                                    serving or ("here" if idle.resources.gpus else "no card")))
     p = r.prediction
     project = str(qm.project.path) if qm.project else None
     new = NewTask(spec.owner.strip(), plan.route.function, plan.route.requested.id, PRIORITIES[spec.priority],
@@ -90,12 +99,13 @@ def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, 
 
 
 def cards_of(resources: Any) -> list[int]:
-    """What each usable card of a machine could give a task when idle."""
-    return [resources.idle_available(g) for g in resources.gpus if g.usable]
+    """What each usable card of a machine could give a task when idle; none: the processor (PROCESSOR)."""
+    return [resources.idle_available(g) for g in resources.gpus if g.usable] or [PROCESSOR]
 
 
 def cards(snap: Snapshot, local: list[int]) -> list[int]:
-    """What each card serving the queue can give a task: the live workers', else this machine's."""
+    """What each card serving the queue can give a task (PROCESSOR: a worker on the processor): the live
+    workers', else this machine's."""
     return [w.capacity for w in snap.workers] or local
 
 
@@ -113,8 +123,10 @@ def project(snap: Snapshot, policy: Policy, capacities: list[int]) -> dict[int, 
         spare = list(free_cards)
         for t in snap.running:
             card = card_of.get(t.id)
-            if card is None and spare:
-                card = spare.pop(0)
+            if card is None:
+                card = next((i for i in spare if fits(t.waiting(), capacities[i])), None)
+                if card is not None:
+                    spare.remove(card)
             if card is None:
                 continue
             left = max(0.0, (t.started_at or snap.now) + getattr(t, pick) - snap.now)
@@ -126,15 +138,17 @@ def project(snap: Snapshot, policy: Policy, capacities: list[int]) -> dict[int, 
         runs.append({o.task.id: o.run for o in outcomes})
         if pick == "predicted":
             order = [o.task.id for o in sorted(outcomes, key=lambda o: (o.start, o.task.queued_at))]
-    out = {t.id: Estimate(None, (math.inf, math.inf), (math.inf, math.inf)) for t in snap.waiting}
+    where = {t.id: t.processor for t in snap.waiting + snap.running}
+    out = {t.id: Estimate(None, (math.inf, math.inf), (math.inf, math.inf), where[t.id]) for t in snap.waiting}
     for position, task_id in enumerate(order, start=1):
         known = [s[task_id] for s in starts if task_id in s]
         lo, hi = min(known), max(known)
-        out[task_id] = Estimate(position, (lo, hi), (lo + runs[0].get(task_id, 0.0), hi + runs[2].get(task_id, 0.0)))
+        out[task_id] = Estimate(position, (lo, hi), (lo + runs[0].get(task_id, 0.0), hi + runs[2].get(task_id, 0.0)),
+                                where[task_id])
     for t in snap.running:
         elapsed = snap.now - (t.started_at or snap.now)
         out[t.id] = Estimate(0, (-elapsed, -elapsed), (max(0.0, t.predicted_low - elapsed),
-                                                         max(0.0, t.predicted_high - elapsed)))
+                                                         max(0.0, t.predicted_high - elapsed)), where[t.id])
     return out
 
 
@@ -151,6 +165,7 @@ def view(t: QueuedTask, estimate: Estimate | None, now: float) -> dict[str, Any]
     for k in ("queued_at", "claimed_at", "heartbeat", "started_at", "finished_at"):
         d[k] = iso(d[k])
     d["priority"] = {v: k for k, v in PRIORITIES.items()}[t.priority]
+    d["lease"] = parse_lease(t.lease)
     d["need_bytes"] = d.pop("need")
     d["predicted_seconds"] = [t.predicted_low, t.predicted, t.predicted_high]
     for k in ("predicted", "predicted_low", "predicted_high"):
@@ -159,5 +174,7 @@ def view(t: QueuedTask, estimate: Estimate | None, now: float) -> dict[str, Any]
     d["position"] = estimate.position if known and estimate else None
     d["starts_in_seconds"] = list(estimate.start) if known and estimate and estimate.position else None
     d["finishes_in_seconds"] = list(estimate.finish) if known and estimate else None
+    d["starts_at"] = [iso(now + s) for s in estimate.start] if known and estimate and estimate.position else None
+    d["finishes_at"] = [iso(now + s) for s in estimate.finish] if known and estimate else None
     d["as_of"] = iso(now)
     return d

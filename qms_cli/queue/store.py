@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from qms_cli.errors import DataError
 from qms_cli.queue.model import ATTEMPTS, COLUMNS, LEASE, NEW_COLUMNS, WORKER_COLUMNS, NewTask, QueuedTask, WorkerInfo
 from qms_cli.render import messages as m
 
@@ -22,10 +23,14 @@ _TASK = ", ".join(COLUMNS)
 _FINISHED = ("done", "failed", "cancelled")
 # A claimed task back in the queue, as it was before the claim.
 _BACK = ("state = 'queued', worker = NULL, host = NULL, gpu = NULL, claimed_at = NULL, heartbeat = NULL, "
-         "started_at = NULL, ran_tier = NULL")
+         "started_at = NULL, ran_tier = NULL, lease = NULL")
 
 
 WAIT_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200)  # seconds, for the exporter's wait histogram
+
+
+class Unreachable(DataError):
+    """The queue's database cannot be reached now (a server restarting, the network away); try again later."""
 
 
 class Stats(NamedTuple):
@@ -74,6 +79,7 @@ class Store:
     """The queue's operations, on whichever database the subclass opens."""
 
     where: str  # the database, for messages
+    key: str  # the database, as this machine's journal of undelivered outcomes names it
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:
@@ -123,21 +129,28 @@ class Store:
                         last, workers)
 
     def _reclaim(self, tx: Tx, now: float) -> None:
-        """Claims that stopped heartbeating: back to the queue, or failed after ATTEMPTS tries."""
+        """Claims that stopped heartbeating: back to the queue, or failed after ATTEMPTS tries. Not a claim
+        whose worker or runner still lives on this machine, nor one whose outcome waits in its journal."""
+        from qms_cli.queue import journal
+        from qms_cli.queue.lease import holder_lives
+
         stale = self.stale(tx, now - LEASE)
-        for task_id, attempts in stale:
+        for task_id, attempts, held in stale:
+            if holder_lives(held) or journal.holds(self.key, task_id):
+                continue
             if attempts + 1 >= ATTEMPTS:
                 tx.run("UPDATE queue_tasks SET state = 'failed', outcome = 'lost', finished_at = ?, attempts = ?, "
                        "reason = ? WHERE id = ?", (now, attempts + 1, m.reason_lost(attempts + 1), task_id))
             else:
                 tx.run(f"UPDATE queue_tasks SET {_BACK}, attempts = ? WHERE id = ?", (attempts + 1, task_id))
 
-    def stale(self, tx: Tx, before: float) -> list[tuple[int, int]]:
-        return [(int(i), int(a)) for i, a in tx.rows(
-            "SELECT id, attempts FROM queue_tasks WHERE state = 'running' AND heartbeat < ?", (before,))]
+    def stale(self, tx: Tx, before: float) -> list[tuple[int, int, str | None]]:
+        return [(int(i), int(a), h) for i, a, h in tx.rows(
+            "SELECT id, attempts, lease FROM queue_tasks WHERE state = 'running' AND heartbeat < ?", (before,))]
 
-    def claim(self, worker: WorkerInfo, pick: Pick) -> QueuedTask | None:
-        """Take the first task `pick` offers (in its order, with the tier it will run at) that is still queued."""
+    def claim(self, worker: WorkerInfo, pick: Pick, lease: str | None = None) -> QueuedTask | None:
+        """Take the first task `pick` offers (in its order, with the tier it will run at) that is still queued;
+        `lease` names who holds it (qms_cli/queue/lease.py)."""
         with self.tx() as tx:
             now = self.now(tx)
             snap = self._snapshot(tx, now)
@@ -145,26 +158,38 @@ class Store:
                 if self.take(tx, t.id):
                     (row,) = tx.rows(
                         f"UPDATE queue_tasks SET state = 'running', worker = ?, host = ?, gpu = ?, claimed_at = ?, "
-                        f"heartbeat = ?, started_at = ?, ran_tier = ? WHERE id = ? RETURNING {_TASK}",
-                        (worker.id, worker.host, worker.gpu, now, now, now, ran_tier, t.id))
+                        f"heartbeat = ?, started_at = ?, ran_tier = ?, lease = ? WHERE id = ? RETURNING {_TASK}",
+                        (worker.id, worker.host, worker.gpu, now, now, now, ran_tier, lease, t.id))
                     return task(row)
         return None
 
-    def heartbeat(self, task_id: int, worker_id: str) -> str:
+    def heartbeat(self, task_id: int, worker_id: str, lease: str | None = None) -> str:
         """'ok', 'cancel' (someone cancelled it: stop the run) or 'lost' (the claim was given away)."""
         with self.tx() as tx:
-            rows = tx.rows("UPDATE queue_tasks SET heartbeat = ? WHERE id = ? AND worker = ? AND state = 'running' "
-                           "RETURNING cancel_requested", (self.now(tx), task_id, worker_id))
+            rows = tx.rows("UPDATE queue_tasks SET heartbeat = ?, lease = coalesce(?, lease) WHERE id = ? AND "
+                           "worker = ? AND state = 'running' RETURNING cancel_requested",
+                           (self.now(tx), lease, task_id, worker_id))
         return "lost" if not rows else "cancel" if rows[0][0] else "ok"
 
     def finish(self, task_id: int, worker_id: str, outcome: str, reason: str | None, exit_code: int | None,
                seconds: float | None) -> bool:
-        """Record the end of a claimed run; False if the claim had been given away meanwhile."""
+        """Record the end of a claimed run; False if the claim had been given away and taken again meanwhile.
+        A task given back to the queue but not yet taken again takes the outcome: it is not run twice."""
         state = {"ok": "done", "cancelled": "cancelled"}.get(outcome, "failed")
         with self.tx() as tx:
             return tx.run("UPDATE queue_tasks SET state = ?, outcome = ?, reason = ?, exit_code = ?, "
-                          "actual_seconds = ?, finished_at = ? WHERE id = ? AND worker = ? AND state = 'running'",
-                          (state, outcome, reason, exit_code, seconds, self.now(tx), task_id, worker_id)) == 1
+                          "actual_seconds = ?, finished_at = ?, worker = ?, lease = NULL WHERE id = ? AND "
+                          "((worker = ? AND state = 'running') OR state = 'queued')",
+                          (state, outcome, reason, exit_code, seconds, self.now(tx), worker_id, task_id,
+                           worker_id)) == 1
+
+    def release_strays(self, worker_id: str, keep: Sequence[int]) -> int:
+        """Claims held in this worker's name that it is not running (a claim whose answer a lost connection
+        swallowed): back to the queue. `keep`: tasks whose outcome waits in the journal."""
+        kept = "".join(f" AND id <> {int(i)}" for i in keep)
+        with self.tx() as tx:
+            return tx.run(f"UPDATE queue_tasks SET {_BACK} WHERE worker = ? AND state = 'running'{kept}",
+                          (worker_id,))
 
     def release(self, task_id: int, worker_id: str) -> bool:
         """The worker stopped before the run ended: the task goes back to the queue as it was."""
@@ -246,6 +271,7 @@ class SQLiteStore(Store):
         from qms_cli import history
 
         self.where = str(path)
+        self.key = str(path.resolve())
         self.db = history.connect(path)
 
     @contextmanager

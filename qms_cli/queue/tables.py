@@ -30,5 +30,11 @@ def ddl(*, key: str, real: str, big: str) -> str:
     """
 
 
+# Who holds a claim (worker and runner: host, boot, process ids and start times; JSON), issue 15. Added to
+# queues made before it: SQLite's history migration 3; PostgreSQL on connect, only where it is missing (an
+# ALTER TABLE takes the table's exclusive lock even when there is nothing to add, and would stall every claim).
+LEASE_COLUMN = "ALTER TABLE queue_tasks ADD COLUMN lease TEXT"
+HAS_LEASE = "SELECT 1 FROM information_schema.columns WHERE table_name = 'queue_tasks' AND column_name = 'lease'"
+
 SQLITE = ddl(key="INTEGER PRIMARY KEY", real="REAL", big="INTEGER")
 POSTGRES = ddl(key="BIGSERIAL PRIMARY KEY", real="DOUBLE PRECISION", big="BIGINT")

@@ -3,8 +3,12 @@ the runner (as `qms run` does), record it in the history, and mark it done or fa
 
 While a task runs, a second connection heartbeats it every HEARTBEAT seconds; a cancelled task's run is
 stopped, and so is a run whose claim was given away (the worker stopped answering for LEASE seconds). Ctrl-C
-(or SIGTERM) stops the run and returns the task to the queue as it was; a killed worker's task goes back once
-its claim runs out.
+(or SIGTERM) stops the run and returns the task to the queue as it was; a killed worker's runner dies with it
+(lease.py) and its task goes back once its claim runs out.
+
+A finished run's outcome is written to this machine's journal first (journal.py) and delivered from there, so
+a database away when a run ends loses nothing and reruns nothing; while it is away the worker waits and tries
+again (bounded waits, RECONNECT seconds in all).
 """
 
 from __future__ import annotations
@@ -16,13 +20,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from qms_cli.errors import UsageError
-from qms_cli.queue.model import HEARTBEAT, QueuedTask, WorkerInfo
+from qms_cli.errors import DataError, UsageError
+from qms_cli.queue import journal
+from qms_cli.queue.lease import claim_of, spawn_options
+from qms_cli.queue.model import HEARTBEAT, PROCESSOR, QueuedTask, WorkerInfo
 from qms_cli.queue.policy import from_settings, order
-from qms_cli.queue.store import Snapshot, Store
+from qms_cli.queue.store import Snapshot, Store, Unreachable
+
+T = TypeVar("T")
+RECONNECT = 600.0  # seconds a worker keeps trying to reach the queue's database before it stops (exit 1)
 
 
 class Card(NamedTuple):
@@ -50,21 +60,44 @@ class Worker:
         gpu = card.qm.resources.best_gpu
         self.gpu = gpu.index if gpu is not None else None
         host, wid = worker_id(self.gpu)
-        capacity = card.qm.resources.available_vram if gpu is None else card.qm.resources.idle_available(gpu)
+        capacity = PROCESSOR if gpu is None else card.qm.resources.idle_available(gpu)
         self.info = WorkerInfo(wid, host, self.gpu, gpu.name if gpu else "processor", capacity, 0.0, 0.0, None)
         self._plans: dict[int, Any] = {}
         self.policy = from_settings({})
         self._now: Any = card.qm
+        self._lease: str | None = None
+
+    def _patiently(self, call: Callable[[], T]) -> T:
+        """call(), again and again while the queue's database cannot be reached (waits of up to 5 s)."""
+        from qms_cli.render import messages as m
+
+        waited, delay, warned = 0.0, 0.25, False
+        while True:
+            try:
+                result = call()
+            except Unreachable as e:
+                if waited >= RECONNECT:
+                    raise DataError(m.queue_gone(RECONNECT / 60)) from None
+                if not warned:
+                    self.say(m.queue_unreachable(e.message))
+                    warned = True
+                time.sleep(delay)
+                waited, delay = waited + delay, min(2 * delay, 5.0)
+                continue
+            if warned:
+                self.say(m.QUEUE_BACK)
+            return result
 
     def serve(self, once: bool, poll: float) -> Iterator[Ended]:
         """Claim and run tasks until interrupted (once: at most one); yields each task as it ends."""
         try:
             while True:
-                self.store.beat(self.info._replace(task=None))
-                self.policy = from_settings(self.store.settings())
+                self._patiently(self._deliver_kept)
+                self._patiently(lambda: self.store.beat(self.info._replace(task=None)))
+                self.policy = from_settings(self._patiently(self.store.settings))
                 # Read the card before the claim: the claim holds the queue's lock only while it chooses.
                 self._now = self.card.qm.on(self.card.refresh(), project=False)
-                claimed = self.store.claim(self.info, self._pick)
+                claimed = self._patiently(partial(self.store.claim, self.info, self._pick, claim_of()))
                 if claimed is None:
                     if once:
                         return
@@ -90,6 +123,8 @@ class Worker:
                        cards, snap.now, snap.last_start)
         for w in ranked:
             t = by_id[w.id]
+            if t.processor != (self.gpu is None):
+                continue  # a task runs where it was planned: on a card, or on the processor
             try:
                 plan = self._now.plan(t.function, t.requested, t.node, t.count, t.frames)
             except Exception:
@@ -105,7 +140,8 @@ class Worker:
         plan = self._plans.pop(t.id)
         self._plans.clear()
         r = plan.route.chosen
-        self.store.beat(self.info._replace(task=t.id))
+        with contextlib.suppress(DataError):
+            self.store.beat(self.info._replace(task=t.id))
         self.say(m.worker_running(t.id, t.owner, t.function, r.tier.label,
                                   m.duration_range(r.prediction.low, r.prediction.high)))
         if r.tier.id != t.tier:
@@ -118,8 +154,11 @@ class Worker:
         except BaseException:
             stop.set()
             beats.join()
-            self.store.release(t.id, self.info.id)
+            with contextlib.suppress(DataError):  # else the task goes back when its claim runs out
+                self.store.release(t.id, self.info.id)
             raise
+        finally:
+            self._lease = None
         cancelled_here = result.outcome == "cancelled" and not stop.is_set()
         stop.set()
         beats.join()
@@ -127,17 +166,55 @@ class Worker:
             self.say(m.worker_lost(t.id))
             return Ended(None, False)
         if cancelled_here:  # Ctrl-C or SIGTERM reached the worker
-            self.store.release(t.id, self.info.id)
+            self._patiently(lambda: self.store.release(t.id, self.info.id))
             self.say(m.worker_returned(t.id))
-            return Ended(self.store.get(t.id), True)
-        self._record(t, plan, result)
+            return Ended(self._patiently(lambda: self.store.get(t.id)), True)
         reason = {"ok": None, "cancelled": m.REASON_CANCELLED_RUNNING,
                   "oom": m.REASON_OUT_OF_MEMORY}.get(result.outcome, m.reason_exit(result.exit_code))
-        self.store.finish(t.id, self.info.id, result.outcome, reason, result.exit_code, result.seconds)
-        ended = self.store.get(t.id)
+        entry = {"task": t.id, "worker": self.info.id, "outcome": result.outcome, "reason": reason,
+                 "exit_code": result.exit_code, "seconds": result.seconds, "row": self._row(t, plan, result),
+                 "recorded": False}
+        path = journal.path_for(self.store.key, t.id)
+        with journal.taken(path):
+            try:
+                journal.write(path, entry)
+                kept: Path | None = path
+            except OSError:  # no journal here: deliver straight away (lost if the worker dies meanwhile)
+                kept = None
+            self._patiently(lambda: self._deliver(kept, entry))
+        ended = self._patiently(lambda: self.store.get(t.id))
         if ended is not None:
             self.say(m.ended(t.id, ended.state, result.seconds, reason))
         return Ended(ended, False)
+
+    def _deliver_kept(self) -> None:
+        """Outcomes left in this machine's journal (a database that was away, a worker killed meanwhile): into
+        the history and the queue; then claims in this worker's name that it is not running go back."""
+        from qms_cli.render import messages as m
+
+        left = []
+        for path in journal.pending(self.store.key):
+            with journal.taken(path) as mine:
+                entry = journal.read(path) if mine else None
+                if entry is None:
+                    left.append(path)
+                    continue
+                self._deliver(path, entry)
+                self.say(m.outcome_delivered(int(entry["task"])))
+        keep = [int(p.stem.rsplit("-", 1)[1]) for p in left if p.stem.rsplit("-", 1)[1].isdigit()]
+        self.store.release_strays(self.info.id, keep)
+
+    def _deliver(self, path: Path | None, entry: dict[str, Any]) -> None:
+        """History first (once), then the queue, then the entry goes: each step survives being cut short."""
+        if not entry["recorded"]:
+            self._record(entry["row"])
+            entry["recorded"] = True
+            if path is not None:
+                journal.write(path, entry)
+        self.store.finish(int(entry["task"]), str(entry["worker"]), str(entry["outcome"]), entry["reason"],
+                          entry["exit_code"], entry["seconds"])
+        if path is not None:
+            journal.remove(path)
 
     def _execute(self, t: QueuedTask, plan: Any, stop: threading.Event) -> Any:
         import io
@@ -150,20 +227,30 @@ class Worker:
         path = running.plan_file(doc.getvalue())
         try:
             env = running.environment(plan, path, dict(os.environ))
-            env.update(QMS_TASK_ID=str(t.id), QMS_OWNER=t.owner)
+            # QMS_ATTEMPT: 2 and up when an earlier worker stopped mid-run (on another host that run may even
+            # have finished: across hosts the queue runs a task at least once), so a runner can make reruns harmless.
+            env.update(QMS_TASK_ID=str(t.id), QMS_OWNER=t.owner, QMS_ATTEMPT=str(t.attempts + 1))
             r = plan.route.chosen
             gpu = None if r.on_cpu or self.card.qm.resources.source != "nvml" else self.gpu
-            return running.execute(self.runner, env, gpu, stop)
+            return running.execute(self.runner, env, gpu, stop, spawn_options(),
+                                   lambda pid: self._started(t.id, pid))
         finally:
             path.unlink(missing_ok=True)
 
+    def _started(self, task_id: int, pid: int) -> None:
+        """The runner runs: name it in the lease at once (the heartbeats repeat it)."""
+        self._lease = claim_of(pid)
+        with contextlib.suppress(DataError):
+            self.store.heartbeat(task_id, self.info.id, self._lease)
+
     def _heartbeat(self, task_id: int, stop: threading.Event, lost: threading.Event) -> None:
         """Keep the claim alive from a connection of its own; stop the run if it was cancelled or given away."""
-        store = self.reopen()
+        store: Store | None = None
         try:
             while not stop.wait(HEARTBEAT):
                 try:
-                    status = store.heartbeat(task_id, self.info.id)
+                    store = store or self.reopen()
+                    status = store.heartbeat(task_id, self.info.id, self._lease)
                 except Exception:
                     continue
                 if status != "ok":
@@ -171,16 +258,20 @@ class Worker:
                         lost.set()
                     stop.set()
         finally:
-            store.close()
+            if store is not None:
+                store.close()
 
-    def _record(self, t: QueuedTask, plan: Any, result: Any) -> None:
+    def _row(self, t: QueuedTask, plan: Any, result: Any) -> dict[str, Any]:
+        from qms_cli import running
+
+        return running.row(plan, result, project=t.project, fingerprint=self.card.qm.router.fingerprint_of_rung(
+            plan.route.chosen), proceeded=None, source="queue")
+
+    def _record(self, row: dict[str, Any]) -> None:
         """Add the run to this machine's history; a history that cannot be written is a warning."""
-        from qms_cli import history, running
-        from qms_cli.errors import DataError
+        from qms_cli import history
         from qms_cli.render import messages as m
 
-        row = running.row(plan, result, project=t.project, fingerprint=self.card.qm.router.fingerprint_of_rung(
-            plan.route.chosen), proceeded=None, source="queue")
         try:
             conn = history.connect(self.history_db)
             try:

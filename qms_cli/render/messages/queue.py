@@ -22,13 +22,25 @@ def about(low: float, high: float) -> str:
         f"in about {duration(high)}"
 
 
-def standing(position: int | None, start: tuple[float, float], finish: tuple[float, float]) -> str:
+def standing(position: int | None, start: tuple[float, float], finish: tuple[float, float],
+             processor: bool = False) -> str:
     """Where a waiting or running task stands, in one line."""
+    if position is None and processor:
+        return "waits for a worker on the processor (it was planned there; none is taking tasks)"
     if position is None:
         return "waits for a card with more memory (none taking tasks has enough)"
     if position == 0:
         return f"running · done {about(*finish)}"
-    return f"{ordinal(position)} in line · starts {about(*start)} · done {about(*finish)}"
+    return f"{ordinal(position)} in line · starts {about(*start)} · done {finishing(start, finish)}"
+
+
+def finishing(start: tuple[float, float], finish: tuple[float, float]) -> str:
+    """When a waiting task should be done: "in about 9–15 min", or, for a run short beside the uncertainty
+    of its start (whose range would read the same as the start's), "12–48 s after it starts"."""
+    run = (max(0.0, finish[0] - start[0]), max(0.0, finish[1] - start[1]))
+    if start[1] >= 1 and run[1] < 0.2 * start[1]:
+        return f"{duration_range(*run) if round(run[0]) != round(run[1]) else duration(run[1])} after it starts"
+    return about(*finish)
 
 
 def queued(task_id: int, where: str) -> str:
@@ -71,16 +83,29 @@ def no_such_task(task_id: int) -> str:
     return f"there is no task {task_id} in the queue"
 
 
-def never_fits(function: str, requested: str, actual: str, processor: bool, serving: bool) -> str:
-    where = "the largest card taking tasks" if serving else "this machine's card"
-    instead = "the processor" if processor else actual
-    return (f"{requested} {function} could never start: even on {where}, when idle, it would need {instead}. "
+def never_fits(function: str, requested: str, actual: str, processor: bool, serving: str) -> str:
+    """serving: "card" (workers serve cards), "processor" (workers serve only the processor), "here" (no
+    worker: this machine's card), "no card" (no worker, and this machine has no card qms can use)."""
+    instead = f"{actual} on the processor" if processor else actual
+    where = {"card": "even on the largest card taking tasks, when idle,",
+             "processor": "the workers taking tasks use the processor, where",
+             "here": "even on this machine's card, when idle,"}.get(serving)
+    if where is None:
+        return (f"{requested} {function} could never start as asked: no worker is taking tasks and this machine "
+                f"has no graphics card qms can use, so it would run at {instead}. Ask for a lower quality, or "
+                "allow one when you queue it.")
+    return (f"{requested} {function} could never start as asked: {where} it would need {instead}. "
             "Ask for a lower quality, or allow one when you queue it.")
 
 
 NO_WORKERS = "No worker is taking tasks yet: times assume this machine's cards. Start one with: qms queue work"
+NO_WORKERS_NO_CARD = ("No worker is taking tasks yet: times assume this machine's processor (it has no graphics "
+                      "card qms can use). Start one with: qms queue work")
 QUEUE_EMPTY = "The queue is empty."
 QUEUE_COLUMNS = ["#", "Task", "Owner", "Function", "Quality", "Priority", "State", "Run time", "Starts", "Done"]
+
+
+PROCESSOR_NAME = "the processor"
 
 
 def worker_started(card: str, where: str) -> str:
@@ -155,3 +180,19 @@ def goal_line(goal: str, value: float, target: float, fifo: float, met: bool) ->
 
 def report_written(path: str) -> str:
     return f"Charts: {path}"
+
+
+def queue_unreachable(problem: str) -> str:
+    return f"The queue's database cannot be reached ({problem}); trying again. Outcomes are kept on this machine."
+
+
+QUEUE_BACK = "The queue's database is back."
+
+
+def queue_gone(minutes: float) -> str:
+    return (f"The queue's database could not be reached for {minutes:.0f} min; this worker stops. Outcomes it "
+            "holds are kept on this machine and delivered when a worker starts here again.")
+
+
+def outcome_delivered(task_id: int) -> str:
+    return f"Task {task_id}'s outcome, kept on this machine, was recorded in the queue."
