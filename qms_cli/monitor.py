@@ -91,19 +91,20 @@ def _history(db: str | None) -> tuple[Any, Any, tuple[int, ...], float]:
         return empty
     from qms_cli import history
 
-    conn = history.connect(path, create=False)
+    conn = history.open_read(path, check=False)  # read-only: a scrape never holds up a writer
     try:
-        runs = tuple(conn.execute("SELECT chosen, function, outcome, count(*) FROM runs "
-                                  "GROUP BY chosen, function, outcome"))
-        fallbacks = tuple(conn.execute("SELECT requested, chosen, count(*) FROM runs WHERE fallback = 1 "
-                                       "GROUP BY requested, chosen"))
+        conn.execute("BEGIN")  # one read transaction: the four numbers agree with each other
+        runs = tuple(history.select(conn, "SELECT chosen, function, outcome, count(*) FROM runs "
+                                          "GROUP BY chosen, function, outcome"))
+        fallbacks = tuple(history.select(conn, "SELECT requested, chosen, count(*) FROM runs WHERE fallback = 1 "
+                                               "GROUP BY requested, chosen"))
         cases = " ".join(f"WHEN r <= {b} THEN {i}" for i, b in enumerate(RATIO_BUCKETS))
-        counts = dict(conn.execute(
+        counts = dict(history.select(conn,
             f"SELECT CASE {cases} ELSE {len(RATIO_BUCKETS)} END AS bucket, count(*) FROM "
             "(SELECT actual_seconds / predicted AS r FROM runs WHERE outcome = 'ok' AND predicted > 0 "
             "AND actual_seconds > 0) GROUP BY bucket"))
-        total = conn.execute("SELECT coalesce(sum(actual_seconds / predicted), 0) FROM runs WHERE outcome = 'ok' "
-                             "AND predicted > 0 AND actual_seconds > 0").fetchone()[0]
+        total = history.select(conn, "SELECT coalesce(sum(actual_seconds / predicted), 0) FROM runs "
+                                     "WHERE outcome = 'ok' AND predicted > 0 AND actual_seconds > 0")[0][0]
     finally:
         conn.close()
     cumulative, running = [], 0
