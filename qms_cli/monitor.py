@@ -62,12 +62,12 @@ def take(*, hostname: str | None = None, profiles: str | None = None, hardware: 
 
 def _queue(url: str | None, db: str | None) -> Any:
     """The queue's numbers: the shared queue (--queue, $QMS_QUEUE_URL), else this machine's, if it has one."""
-    import os
     from pathlib import Path
 
+    from qms_cli.env import text
     from qms_cli.paths import history_file
 
-    url = url or os.environ.get("QMS_QUEUE_URL") or None
+    url = url or text("QMS_QUEUE_URL")
     path = Path(db) if db else history_file()
     if url is None and not path.exists():
         return None
