@@ -51,11 +51,11 @@ def probe(vram_limit: int | str | None = None, reserve: int | str | None = None,
         devices, system, machine = from_profile(hardware, catalog or load_catalog())
         source = "simulated"
     else:
-        from qms_cli.hardware import nvml
+        from qms_cli.hardware import deadline, nvml
         from qms_cli.hardware.system import read_system
         from qms_cli.hardware.visible import select
 
-        reading = nvml.read()
+        reading = deadline.read() if nvml.driver_present() else nvml.read()
         devices, hidden = select(reading.devices, env.get("CUDA_VISIBLE_DEVICES"))
         notices += reading.notices + hidden
         system = read_system()
