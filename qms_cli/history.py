@@ -191,6 +191,21 @@ def writing(db: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
         raise DataError(why(Path(db_path(db)), e)) from None
 
 
+@contextmanager
+def reading(db: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
+    """One read transaction (BEGIN DEFERRED: a consistent snapshot, and no write lock a writer waits on)."""
+    try:
+        db.execute("BEGIN")
+        try:
+            yield db.cursor()
+        finally:
+            db.execute("COMMIT")
+    except sqlite3.Error as e:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise DataError(why(Path(db_path(db)), e)) from None
+
+
 def insert(db: sqlite3.Connection, rows: list[dict[str, Any]]) -> int:
     """Add rows (dicts keyed by COLUMNS) in one transaction; returns how many."""
     marks = ", ".join("?" for _ in COLUMNS)

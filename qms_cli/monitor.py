@@ -69,15 +69,31 @@ def _queue(url: str | None, db: str | None) -> Any:
 
     url = url or text("QMS_QUEUE_URL")
     path = Path(db) if db else history_file()
-    if url is None and not path.exists():
-        return None
-    from qms_cli.queue.store import open_store
+    if url is None:
+        if not path.exists() or not _has_queue(path):
+            return None
+        from qms_cli.queue.store import SQLiteStore
 
-    store = open_store(url, path)
+        store: Any = SQLiteStore(path, read_only=True)  # reads in a read transaction: no write lock
+    else:
+        from qms_cli.queue.store import open_store
+
+        store = open_store(url, path)
     try:
         return store.stats()
     finally:
         store.close()
+
+
+def _has_queue(path: Any) -> bool:
+    """Whether the history holds the queue's tables (a history from before the queue does not)."""
+    from qms_cli import history
+
+    conn = history.open_read(path, check=False)
+    try:
+        return bool(history.select(conn, "SELECT 1 FROM sqlite_master WHERE name = 'queue_tasks'"))
+    finally:
+        conn.close()
 
 
 def _history(db: str | None) -> tuple[Any, Any, tuple[int, ...], float]:
