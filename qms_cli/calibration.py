@@ -231,6 +231,35 @@ def save(cal: Calibration, path: Path | None = None) -> Path:
     return target
 
 
+PLAUSIBLE = 20.0  # a run this many times faster than the reference estimate cannot have generated anything
+
+
+def implausible(runs: list[Any]) -> list[Any]:
+    """The successful runs of `qms bench --runner` too fast to be real (under 1/20 of the reference estimate):
+    a command that does nothing would otherwise become this machine's speed (issue 15)."""
+    return [r for r in runs if r.exit_code == 0 and r.seconds * PLAUSIBLE < r.predicted_seconds]
+
+
+def save_or_keep(cal: Calibration, path: Path | None = None) -> tuple[Path | None, str | None]:
+    """(where it was written, why not where it belongs): the default place or `path`, else, when that folder
+    cannot be written, the current folder, else the temporary folder; (None, why) when nowhere can be."""
+    import tempfile
+
+    from qms_cli.errors import DataError
+
+    target = path or default_path(cal.fingerprint)
+    try:
+        return save(cal, target), None
+    except (OSError, DataError) as e:
+        problem = e.message if isinstance(e, DataError) else f"{target}: {e.strerror or e}"
+    for folder in (".", tempfile.gettempdir()):
+        try:
+            return save(cal, Path(folder).absolute() / f"calibration-{cal.fingerprint}.json"), problem
+        except (OSError, DataError):
+            continue
+    return None, problem
+
+
 def load(fingerprint: str) -> Calibration | None:
     """The stored calibration for a fingerprint, validated, or None. A broken file is a DataError."""
     path = default_path(fingerprint)

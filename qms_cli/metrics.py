@@ -25,15 +25,38 @@ class Latest:
         self.snapshot = first
         self.errors = 0
         self.duration = 0.0
+        self.failing: set[str] = set()  # the kinds of failure said since the last good refresh
 
-    def refresh(self, take: Callable[[], Snapshot]) -> None:
+    def refresh(self, take: Callable[[], Snapshot], say: Callable[[str], None] | None = None) -> None:
+        """Take a new snapshot; on failure keep the last one and say so once per kind of failure (one line, no
+        traceback), and once when refreshing works again."""
         started = time.perf_counter()
         try:
             self.snapshot = take()
-        except Exception:
+        except Exception as e:
             self.errors += 1
-            log.exception("refresh failed; serving the previous snapshot")
+            kind = failure_kind(e)
+            if kind not in self.failing:
+                self.failing.add(kind)
+                from qms_cli.render.messages import exporter_refresh_failed
+
+                (say or log.warning)(exporter_refresh_failed(kind))
+        else:
+            if self.failing:
+                from qms_cli.render.messages import EXPORTER_REFRESH_RECOVERED
+
+                (say or log.warning)(EXPORTER_REFRESH_RECOVERED)
+            self.failing.clear()
         self.duration = time.perf_counter() - started
+
+
+def failure_kind(e: Exception) -> str:
+    """One line for a failed refresh: qms's own explanation, or the error's type and first line (secrets out)."""
+    from qms_cli.errors import QmsError
+    from qms_cli.redact import text
+
+    message = e.message if isinstance(e, QmsError) else f"{type(e).__name__}: {e}"
+    return text(message.strip().splitlines()[0] if message.strip() else type(e).__name__)
 
 
 class QmsCollector:
@@ -151,17 +174,18 @@ def write_textfile(path: str, snapshot: Snapshot) -> None:
 
 
 def serve(host: str, port: int, interval: float, take: Callable[[], Snapshot],
-          ready: Callable[[str, int], None]) -> None:
-    """Serve /metrics until interrupted, refreshing every `interval` seconds in this thread."""
-    from prometheus_client import start_http_server
+          ready: Callable[[str, int], None], say: Callable[[str], None] | None = None) -> None:
+    """Serve /metrics until interrupted, refreshing every `interval` seconds in this thread (metrics_http.py:
+    idle connections time out, open ones are bounded)."""
+    from qms_cli.metrics_http import MetricsServer, listen
 
     latest = Latest(take())
-    server, thread = start_http_server(port, addr=host, registry=registry_for(latest))
-    ready(host, server.server_port)
+    server = MetricsServer(listen(host, port), registry_for(latest))
+    server.start()
+    ready(host, server.port)
     stop = threading.Event()
     try:
         while not stop.wait(interval):
-            latest.refresh(take)
+            latest.refresh(take, say)
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
+        server.close()

@@ -62,22 +62,38 @@ def take(*, hostname: str | None = None, profiles: str | None = None, hardware: 
 
 def _queue(url: str | None, db: str | None) -> Any:
     """The queue's numbers: the shared queue (--queue, $QMS_QUEUE_URL), else this machine's, if it has one."""
-    import os
     from pathlib import Path
 
+    from qms_cli.env import text
     from qms_cli.paths import history_file
 
-    url = url or os.environ.get("QMS_QUEUE_URL") or None
+    url = url or text("QMS_QUEUE_URL")
     path = Path(db) if db else history_file()
-    if url is None and not path.exists():
-        return None
-    from qms_cli.queue.store import open_store
+    if url is None:
+        if not path.exists() or not _has_queue(path):
+            return None
+        from qms_cli.queue.store import SQLiteStore
 
-    store = open_store(url, path)
+        store: Any = SQLiteStore(path, read_only=True)  # reads in a read transaction: no write lock
+    else:
+        from qms_cli.queue.store import open_store
+
+        store = open_store(url, path)
     try:
         return store.stats()
     finally:
         store.close()
+
+
+def _has_queue(path: Any) -> bool:
+    """Whether the history holds the queue's tables (a history from before the queue does not)."""
+    from qms_cli import history
+
+    conn = history.open_read(path, check=False)
+    try:
+        return bool(history.select(conn, "SELECT 1 FROM sqlite_master WHERE name = 'queue_tasks'"))
+    finally:
+        conn.close()
 
 
 def _history(db: str | None) -> tuple[Any, Any, tuple[int, ...], float]:
@@ -91,19 +107,20 @@ def _history(db: str | None) -> tuple[Any, Any, tuple[int, ...], float]:
         return empty
     from qms_cli import history
 
-    conn = history.connect(path, create=False)
+    conn = history.open_read(path, check=False)  # read-only: a scrape never holds up a writer
     try:
-        runs = tuple(conn.execute("SELECT chosen, function, outcome, count(*) FROM runs "
-                                  "GROUP BY chosen, function, outcome"))
-        fallbacks = tuple(conn.execute("SELECT requested, chosen, count(*) FROM runs WHERE fallback = 1 "
-                                       "GROUP BY requested, chosen"))
+        conn.execute("BEGIN")  # one read transaction: the four numbers agree with each other
+        runs = tuple(history.select(conn, "SELECT chosen, function, outcome, count(*) FROM runs "
+                                          "GROUP BY chosen, function, outcome"))
+        fallbacks = tuple(history.select(conn, "SELECT requested, chosen, count(*) FROM runs WHERE fallback = 1 "
+                                               "GROUP BY requested, chosen"))
         cases = " ".join(f"WHEN r <= {b} THEN {i}" for i, b in enumerate(RATIO_BUCKETS))
-        counts = dict(conn.execute(
+        counts = dict(history.select(conn,
             f"SELECT CASE {cases} ELSE {len(RATIO_BUCKETS)} END AS bucket, count(*) FROM "
             "(SELECT actual_seconds / predicted AS r FROM runs WHERE outcome = 'ok' AND predicted > 0 "
             "AND actual_seconds > 0) GROUP BY bucket"))
-        total = conn.execute("SELECT coalesce(sum(actual_seconds / predicted), 0) FROM runs WHERE outcome = 'ok' "
-                             "AND predicted > 0 AND actual_seconds > 0").fetchone()[0]
+        total = history.select(conn, "SELECT coalesce(sum(actual_seconds / predicted), 0) FROM runs "
+                                     "WHERE outcome = 'ok' AND predicted > 0 AND actual_seconds > 0")[0][0]
     finally:
         conn.close()
     cumulative, running = [], 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -23,12 +22,13 @@ def schema_file(name: str) -> Path:
 def _user_dir(env: str, xdg: str, linux_default: str, kind: str) -> Path:
     """$env if set; on Linux the XDG folder (what platformdirs answers, without its ~3 ms import on every
     start); elsewhere platformdirs."""
-    override = os.environ.get(env)
+    from qms_cli import env as variables
+
+    override = variables.folder(env)
     if override:
-        return Path(override)
+        return override
     if sys.platform.startswith("linux"):
-        base = os.environ.get(xdg, "").strip()
-        return Path(base or Path.home() / linux_default) / "qms"
+        return (variables.base_folder(xdg) or variables.home() / linux_default) / "qms"
     import platformdirs
 
     return Path(getattr(platformdirs, f"user_{kind}_dir")("qms", appauthor=False))
@@ -51,15 +51,20 @@ def calibration_file(fingerprint: str) -> Path:
 
 def history_file() -> Path:
     """The history database: $QMS_DB, else history.sqlite3 in the data folder."""
-    env = os.environ.get("QMS_DB")
-    return Path(env) if env else data_dir() / "history.sqlite3"
+    from qms_cli.env import folder
+
+    return folder("QMS_DB") or data_dir() / "history.sqlite3"
 
 
 def log_dir() -> Path:
     """Where details of unexpected errors are written: $QMS_LOG_DIR, else the platform's user log folder."""
-    env = os.environ.get("QMS_LOG_DIR")
-    if env:
-        return Path(env)
+    from qms_cli.env import folder, home
+
+    override = folder("QMS_LOG_DIR")
+    if override:
+        return override
+    if sys.platform.startswith("linux"):
+        home()  # platformdirs would put the logs under an empty or relative HOME
     import platformdirs
 
     return Path(platformdirs.user_log_dir("qms", appauthor=False))

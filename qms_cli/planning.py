@@ -184,7 +184,7 @@ def _history(resources: Resources, db: str | os.PathLike[str] | None,
     from qms_cli import history
 
     try:
-        conn = history.connect(path, create=False)
+        conn = history.open_read(path, check=False)
         try:
             return history.ratios(conn, sorted({resources.fingerprint, resources.cpu_fingerprint}))
         finally:

@@ -2,11 +2,12 @@
 
 The command gets the plan's essentials as environment variables and the whole plan as a JSON file; it runs
 without a shell, its output streams through (stderr is read line by line to notice out-of-memory errors), and
-Ctrl-C reaches it (it shares the terminal's process group; a signal sent to qms alone is forwarded).
+it runs in a process group of its own, and Ctrl-C, SIGTERM and SIGHUP sent to qms are passed on to that group.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -48,54 +49,75 @@ def environment(plan: Plan, plan_file: Path, base: dict[str, str]) -> dict[str, 
             "QMS_COUNT": str(plan.task.count), "QMS_OPTIONS": " ".join(c.options), "QMS_DEVICE": device}
 
 
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def execute(argv: list[str], env: dict[str, str], gpu_index: int | None,
             stop: threading.Event | None = None, spawn: dict[str, Any] | None = None,
-            on_start: Any = None) -> RunResult:
+            on_start: Any = None, *, forward_signals: bool = False) -> RunResult:
     """Run the command to its end (or until Ctrl-C, or until `stop` is set), sampling the graphics memory it
-    adds. A stopped or interrupted run is "cancelled". `spawn`: more Popen options (the queue's worker gives
-    its runner a process group of its own); `on_start(pid)` is called once the command runs."""
+    adds. The command runs in a process group of its own; forward_signals: SIGINT, SIGTERM and SIGHUP sent to
+    qms go to that whole group (issue 15). A stopped or signalled run is "cancelled", exit code 128 + signal.
+    `spawn`: more Popen options (the queue's worker: death with the worker, no terminal input); `on_start(pid)`
+    is called once the command runs."""
     from qms_cli.hardware.nvml import MemorySampler
 
     started, t0 = now(), time.perf_counter()
     sampler = MemorySampler(gpu_index or 0)
     oom = threading.Event()
+    received: list[int] = []
+    previous = _catch(received) if forward_signals else {}
     try:
-        proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, **(spawn or {}))
-    except FileNotFoundError:
-        raise UsageError(f"{argv[0]!r} was not found; give the command after --, e.g. "
-                         "qms run -- python generate.py") from None
-    except PermissionError:
-        raise UsageError(f"{argv[0]!r} cannot be run (permission denied)") from None
-    tee = threading.Thread(target=_tee, args=(proc.stderr, oom), daemon=True)
-    tee.start()
-    if on_start is not None:
-        on_start(proc.pid)
-    cancelled = False
-    with sampler if gpu_index is not None else _Nothing():
         try:
-            code = _wait(proc, stop)
-        except KeyboardInterrupt:
-            code = None
-        if code is None:
-            cancelled = True
-            code = _stop(proc)
-    tee.join(timeout=5)
+            proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, **{"process_group": 0, **(spawn or {})})
+        except FileNotFoundError:
+            raise UsageError(f"{argv[0]!r} was not found; give the command after --, e.g. "
+                             "qms run -- python generate.py") from None
+        except PermissionError:
+            raise UsageError(f"{argv[0]!r} cannot be run (permission denied)") from None
+        tee = threading.Thread(target=_tee, args=(proc.stderr, oom), daemon=True)
+        tee.start()
+        if on_start is not None:
+            on_start(proc.pid)
+        with sampler if gpu_index is not None else _Nothing():
+            try:
+                code = _wait(proc, stop, received)
+            except KeyboardInterrupt:
+                received.append(signal.SIGINT)
+                code = None
+            cancelled = code is None
+            if code is None:
+                code = _stop(proc, received)
+        tee.join(timeout=5)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     seconds = time.perf_counter() - t0
-    if cancelled:
-        outcome = "cancelled"
+    if cancelled and received:
+        outcome, code = "cancelled", 128 + received[0]
+    elif cancelled:
+        outcome, code = "cancelled", 130
     elif code == 0:
         outcome = "ok"
     else:
         outcome = "oom" if oom.is_set() else "failed"
-    return RunResult(130 if cancelled else code, seconds, sampler.peak if gpu_index is not None else None, outcome,
-                     started, now())
+    return RunResult(code, seconds, sampler.peak if gpu_index is not None else None, outcome, started, now())
 
 
-def _wait(proc: subprocess.Popen[bytes], stop: threading.Event | None) -> int | None:
-    """The command's exit code, or None if `stop` was set first."""
-    if stop is None:
-        return proc.wait()
-    while not stop.is_set():
+def _catch(received: list[int]) -> dict[int, Any]:
+    """Note SIGINT, SIGTERM and SIGHUP instead of dying of them (the main thread only: signals arrive there)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def note(number: int, _frame: Any) -> None:
+        received.append(number)
+
+    return {number: signal.signal(number, note) for number in FORWARDED}
+
+
+def _wait(proc: subprocess.Popen[bytes], stop: threading.Event | None, received: list[int]) -> int | None:
+    """The command's exit code, or None if `stop` was set or a signal came first."""
+    while not received and not (stop is not None and stop.is_set()):
         try:
             return proc.wait(timeout=0.2)
         except subprocess.TimeoutExpired:
@@ -114,17 +136,29 @@ def _tee(stream: Any, oom: threading.Event) -> None:
     stream.close()
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> int:
-    """Ctrl-C: make sure the command got it, give it time to stop, then insist."""
+def _signal_group(proc: subprocess.Popen[bytes], number: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone already
+        os.killpg(proc.pid, number)
+
+
+def _stop(proc: subprocess.Popen[bytes], received: list[int]) -> int:
+    """Pass the signal (SIGINT when stopped) on to the command's group, give it time to stop, then insist; a
+    second signal to qms insists at once."""
+    _signal_group(proc, received[0] if received else signal.SIGINT)
+    seen = len(received)
+    deadline = time.monotonic() + 10
     try:
-        proc.send_signal(signal.SIGINT)
-        return proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
+        while time.monotonic() < deadline and len(received) == seen:
+            try:
+                code = proc.wait(timeout=0.2)
+                _signal_group(proc, signal.SIGKILL)  # what the command left behind in its group
+                return code
+            except subprocess.TimeoutExpired:
+                continue
     except KeyboardInterrupt:
-        proc.kill()
-        return proc.wait()
+        pass
+    _signal_group(proc, signal.SIGKILL)
+    return proc.wait()
 
 
 class _Nothing:

@@ -10,6 +10,7 @@ import re
 from qms_cli.errors import UsageError
 
 GIB = 1024**3
+MAX_SIZE = 1024**5  # 1024 TB: past any machine's memory (a larger size is a typing mistake)
 _POWERS = {"k": 1, "m": 2, "g": 3, "t": 4}
 # Patterns compile on first use (re caches them): importing this module stays cheap.
 _SIZE = r"(?i)^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt])(?:i?b)?\s*$"
@@ -30,11 +31,17 @@ def parse_size(text: str, *, what: str = "size") -> int:
     """Bytes in a size such as "12GB", "11.5 GiB", "12288MB" or "512B" (all units binary)."""
     m = re.match(_BYTES, text)
     if m:
+        if int(m.group(1)) > MAX_SIZE:
+            raise SizeError(f"{what} {text!r} is more than any machine has; give a size up to 1024TB")
         return int(m.group(1))
     m = re.match(_SIZE, text)
     if not m:
         raise SizeError(f"{what} {text!r} is not a size; use a number and a unit, e.g. {SIZE_EXAMPLES}")
-    return int(float(m.group(1)) * 1024 ** _POWERS[m.group(2).lower()])
+    size = float(m.group(1)) * 1024 ** _POWERS[m.group(2).lower()]
+    if size > MAX_SIZE:
+        raise SizeError(f"{what} {text!r} is more than any machine has; give a size up to 1024TB, "
+                        f"e.g. {SIZE_EXAMPLES}")
+    return int(size)
 
 
 def format_size(n_bytes: int | float) -> str:

@@ -63,6 +63,7 @@ class Scenario:
     v2: bool = True  # R510+ drivers have nvmlDeviceGetMemoryInfo_v2
     driver_files: bool = True  # /proc/driver/nvidia and /dev/nvidiactl exist
     slow: float = 0.0  # seconds each memory query takes (a driver that hangs)
+    blocks: str | None = None  # an NVML call that never returns (a wedged driver), e.g. "nvmlInit"
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def functions(s: Scenario) -> dict[str, Callable[..., Any]]:
             _raise(pynvml.NVML_ERROR_NOT_SUPPORTED)
         return figure(h, fn, pick, since_r510)
 
-    return {
+    calls: dict[str, Callable[..., Any]] = {
         "nvmlDeviceGetCudaComputeCapability": lambda h: figure(h, "nvmlDeviceGetCudaComputeCapability",
                                                                lambda f: f.cc),
         "nvmlDeviceGetAttributes": attributes,
@@ -221,6 +222,23 @@ def functions(s: Scenario) -> dict[str, Callable[..., Any]]:
         "nvmlDeviceGetMaxMigDeviceCount": max_mig,
         "nvmlDeviceGetMigDeviceHandleByIndex": mig_handle,
     }
+    if s.blocks is not None:
+        calls[s.blocks] = _blocking(calls[s.blocks])
+    return calls
+
+
+def _blocking(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The call as a wedged driver makes it: the thread that makes it never comes back (as in the kernel, nothing
+    can interrupt it)."""
+    import threading
+
+    never = threading.Event()
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        never.wait()
+        return fn(*args, **kwargs)
+
+    return call
 
 
 def install(scenario: Scenario, setattr_: Callable[[Any, str, Any], None] = setattr) -> None:
@@ -274,6 +292,8 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
                                                        "nvmlDeviceGetGraphicsRunningProcesses": NS})]),
     "other-error": lambda: Scenario([rtx(0), rtx(1, failing={"nvmlDeviceGetName": pynvml.NVML_ERROR_UNKNOWN})]),
     "slow": lambda: Scenario([rtx(0)], slow=3.0),
+    "wedged": lambda: Scenario([rtx(0)], blocks="nvmlInit"),
+    "wedged-memory": lambda: Scenario([rtx(0)], blocks="nvmlDeviceGetMemoryInfo"),
     "eight": lambda: Scenario([rtx(i, total_gb=80, name="NVIDIA H100 80GB HBM3", used=i * GIB, figures=H100_SXM,
                                    processes=[(1000 + i, "worker", i * GIB)]) for i in range(8)]),
 }

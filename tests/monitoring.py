@@ -47,8 +47,9 @@ class Exporter:
                                      stderr=subprocess.PIPE, text=True, cwd=ROOT,
                                      env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
         assert self.proc.stderr is not None
-        line = self.proc.stderr.readline()
-        match = re.search(r"http://[\d.]+:(\d+)/metrics", line)
+        line = self.first_line = self.proc.stderr.readline()
+        self.rest = ""  # what it said after that line, once stopped
+        match = re.search(r"http://(?:[\d.]+|\[[0-9a-f:]+\]):(\d+)/metrics", line)
         assert match, line + self.proc.stderr.read()
         self.port = int(match.group(1))
         self.url = f"http://127.0.0.1:{self.port}/metrics"
@@ -65,7 +66,8 @@ class Exporter:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc.stderr:
+        if self.proc.stderr and not self.proc.stderr.closed:
+            self.rest = self.proc.stderr.read()
             self.proc.stderr.close()
 
 

@@ -181,6 +181,8 @@ def test_a_read_only_history_is_a_clear_error(db: Path, qms: Any, monkeypatch: p
     real = sqlite3.connect
 
     def read_only(path: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if kwargs.pop("uri", False):  # qms's own read-only opening
+            return real(path, *args, uri=True, **kwargs)
         return real(f"file:{path}?mode=ro", *args, uri=True, **kwargs)  # the file system refuses writes
 
     monkeypatch.setattr(sqlite3, "connect", read_only)

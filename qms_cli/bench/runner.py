@@ -28,8 +28,13 @@ class RunnerResult(Value):
     argv: tuple[str, ...]
 
 
+LISTS = ("options",)  # placeholders that stand for a list: one argument per item, none when empty
+
+
 def command(template: str, values: dict[str, Any]) -> list[str]:
-    """The argument list: the template split as a shell would, then each argument's {placeholders} filled."""
+    """The argument list: the template split as a shell would, then each argument's {placeholders} filled. An
+    argument holding a list placeholder ({options}) is repeated once per item ("{options}" -> "--lowvram",
+    "tiled"; "--opt={options}" -> "--opt=--lowvram", "--opt=tiled"), and left out when the list is empty."""
     try:
         parts = shlex.split(template)
     except ValueError as e:
@@ -38,11 +43,16 @@ def command(template: str, values: dict[str, Any]) -> list[str]:
         raise UsageError("--runner needs a command, e.g. --runner 'python gen.py {resolution} {steps}'")
     out = []
     for part in parts:
+        named = [name for name in LISTS if "{" + name + "}" in part]
         try:
-            out.append(part.format(**values))
+            part.format(**(values | {name: "" for name in named}))  # every placeholder known, even if repeated 0 times
         except (KeyError, IndexError, ValueError) as e:
             raise UsageError(f"--runner: {part!r} names an unknown placeholder ({e}); "
                              f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}") from None
+        if named:
+            out += [part.format(**(values | {named[0]: item})) for item in values[named[0]]]
+        else:
+            out.append(part.format(**values))
     return out
 
 
@@ -79,7 +89,7 @@ def run_all(qm: Any, template: str, tiers: list[Any], functions: list[str], time
             c, p = rung.config, rung.prediction
             values = {"tier": tier.id, "function": fn, "model": c.model, "resolution": c.resolution,
                       "width": p.width, "height": p.height, "steps": c.steps, "frames": c.frames or "",
-                      "options": " ".join(c.options), "count": 1}
+                      "options": list(c.options), "count": 1}
             argv = command(template, values)
             seconds, peak, code = run_one(argv, gpu, timeout)
             out.append(RunnerResult(tier.id, fn, seconds, peak, code, p.seconds, tuple(argv)))

@@ -46,6 +46,7 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
     existing = calibration.load(fingerprint)
     progress = view.progress(as_json)
     outcome: Any
+    too_fast: list[Any] = []  # --runner runs too fast to be real
     with progress:
         if rungs:
             from qms_cli.bench.rungs import rung_truth
@@ -62,7 +63,8 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
             from qms_cli.bench.runner import run_all
 
             results, interrupted = run_all(qm, runner, list(tiers.tiers), names, timeout, progress.update)
-            cal = _with_runner(existing, fingerprint, res, results, interrupted)
+            too_fast = calibration.implausible(results)
+            cal = None if too_fast else _with_runner(existing, fingerprint, res, results, interrupted)
             outcome = view.RunnerOutcome(results, interrupted)
         else:
             from qms_cli.bench.session import model_shaped
@@ -78,7 +80,7 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
                 cal = replace(cal, configurations=existing.configurations,
                               memory_margin=_larger(cal.memory_margin, existing.memory_margin))
             interrupted, outcome = result.interrupted, result
-    saved = calibration.save(cal, output) if cal is not None else None
+    saved, problem = calibration.save_or_keep(cal, output) if cal is not None else (None, None)
     if report is not None:
         view.write_report(report, outcome, cal)
     if as_json:
@@ -86,7 +88,34 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
     else:
         view.show(outcome, cal, saved, report)
     if interrupted:
+        if problem is not None:
+            import sys
+
+            from qms_cli.render import messages as m
+
+            sys.stderr.write(m.calibration_not_saved(problem, str(saved) if saved else None) + "\n")
         raise typer.Exit(130)
+    _refusals(too_fast, cal, saved, problem, as_json)
+
+
+def _refusals(too_fast: list[Any], cal: Any, saved: Path | None, problem: str | None, as_json: bool) -> None:
+    """Exit 1 when the measurements were not saved as this machine's calibration: implausible runs, or a folder
+    that cannot be written (the measurements are then kept elsewhere, or printed)."""
+    from qms_cli.errors import DataError
+    from qms_cli.render import messages as m
+
+    if too_fast:
+        r = too_fast[0]
+        raise DataError(m.runner_implausible(len(too_fast), f"{r.tier}, {r.function}", m.duration(r.seconds),
+                                             m.duration(r.predicted_seconds)))
+    if problem is None:
+        return
+    if saved is None and not as_json:  # --json output holds the calibration already
+        import json
+        import sys
+
+        sys.stdout.write(json.dumps(cal.as_json(), indent=1) + "\n")
+    raise DataError(m.calibration_not_saved(problem, str(saved) if saved else None))
 
 
 def _with_runner(existing: Any, fingerprint: str, res: Any, results: list[Any], interrupted: bool) -> Any:

@@ -60,7 +60,9 @@ def _words(error: QmsError) -> str:
 
 
 def _say(line: str) -> None:
-    sys.stderr.write(line + "\n")
+    from qms_cli.redact import text
+
+    sys.stderr.write(text(line) + "\n")
 
 
 def _silence_stdout() -> None:
@@ -73,20 +75,32 @@ def _silence_stdout() -> None:
 
 
 def _internal(error: Exception, argv: list[str]) -> int:
-    from qms_cli import __version__
-    from qms_cli.paths import log_dir
+    from qms_cli import __version__, redact
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    details = (f"qms {__version__}, Python {sys.version.split()[0]}\n"
-               f"argv: {argv}\n\n" + traceback.format_exc())
+    details = redact.text(f"qms {__version__}, Python {sys.version.split()[0]}\n"
+                          f"argv: {redact.argv(argv)}\n\n" + traceback.format_exc())
     try:
-        folder = log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"crash-{stamp}.log"
-        path.write_text(details, encoding="utf-8")
+        path = _write_log(f"crash-{stamp}.log", details)
         where = f"details were written to {path}"
-    except OSError:
+    except (OSError, QmsError):
         where = "the details could not be saved; run again with QMS_LOG_DIR set to a writable folder"
     _say(f"Error: qms hit an unexpected problem ({type(error).__name__}: {error}); {where}. "
          "Please include that file when you report it.")
     return INTERNAL
+
+
+def _write_log(name: str, details: str) -> Any:
+    """A log only its owner can read (0600, in a 0700 folder when qms makes it): it may hold paths and names."""
+    import os
+
+    from qms_cli.paths import log_dir
+
+    folder = log_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        os.fchmod(fd, 0o600)  # an older file of that name keeps its mode otherwise
+        f.write(details)
+    return path

@@ -44,16 +44,23 @@ def run_exporter(settings: Settings, host: str, port: int, interval: str, textfi
     gc.enable()  # a long-running server: collect cycles again (cli/entry.py turns it off for short commands)
     signal.signal(signal.SIGTERM, _stop)
     from qms_cli.metrics import serve
+    from qms_cli.metrics_http import open_to_network, url
     from qms_cli.render import messages as m
 
-    def ready(addr: str, bound: int) -> None:
-        sys.stderr.write(m.exporter_serving(f"http://{addr}:{bound}/metrics", interval) + "\n")
+    def say(line: str) -> None:
+        sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
+    def ready(addr: str, bound: int) -> None:
+        say(m.exporter_serving(url(addr, bound), interval))
+        if open_to_network(addr):
+            say(m.exporter_open_to_network(url(addr, bound)))
+
     try:
-        serve(host, port, every, take, ready)
+        serve(host, port, every, take, ready, say)
     except OSError as e:
-        raise UsageError(f"cannot listen on {host}:{port} ({e.strerror or e})") from None
+        raise UsageError(f"cannot listen on {url(host, port).removeprefix('http://').removesuffix('/metrics')} "
+                         f"({e.strerror or e})") from None
     except KeyboardInterrupt:
         sys.stderr.write(m.EXPORTER_STOPPED + "\n")
 

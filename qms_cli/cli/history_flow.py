@@ -28,10 +28,11 @@ def since_time(text: str | None) -> str | None:
     return (datetime.now(timezone.utc) - timedelta(seconds=ago)).isoformat(timespec="milliseconds")
 
 
-def _open(db: Path | None) -> Any:
+def _open(db: Path | None, *, write: bool = False) -> Any:
     from qms_cli import history
 
-    return history.connect(db or history.default_path(), create=False)
+    path = db or history.default_path()
+    return history.connect(path, create=False) if write else history.open_read(path)
 
 
 def show_accuracy(since: str | None, db: Path | None, as_json: bool) -> None:
@@ -43,8 +44,7 @@ def show_accuracy(since: str | None, db: Path | None, as_json: bool) -> None:
     start = since_time(since)
     sql = ("SELECT chosen, function, predicted, actual_seconds, started_at FROM runs WHERE outcome = 'ok' "
            "AND actual_seconds > 0 AND predicted > 0" + (" AND started_at >= ?" if start else ""))
-    groups = accuracy(conn.execute(sql, (start,) if start else ()))
-    history.db_path(conn)
+    groups = accuracy(history.select(conn, sql, (start,) if start else ()))
     if as_json:
         from qms_cli.render.output import emit_json
 
@@ -54,6 +54,7 @@ def show_accuracy(since: str | None, db: Path | None, as_json: bool) -> None:
 
 
 def show_stats(since: str | None, db: Path | None, as_json: bool) -> None:
+    from qms_cli import history
     from qms_cli.analytics import stats
     from qms_cli.render.history import stats_view
 
@@ -61,7 +62,7 @@ def show_stats(since: str | None, db: Path | None, as_json: bool) -> None:
     start = since_time(since)
     sql = ("SELECT chosen, function, outcome, fallback, proceeded, actual_seconds FROM runs"
            + (" WHERE started_at >= ?" if start else ""))
-    result = stats(conn.execute(sql, (start,) if start else ()))
+    result = stats(history.select(conn, sql, (start,) if start else ()))
     if as_json:
         from qms_cli.render.output import emit_json
 
@@ -102,7 +103,7 @@ def prune_history(older_than: str, db: Path | None, as_json: bool) -> None:
     except UsageError as e:
         raise UsageError(f"--older-than: {e.message}") from None
     before = (datetime.now(timezone.utc) - timedelta(seconds=age)).isoformat(timespec="milliseconds")
-    n = history.prune(_open(db), before)
+    n = history.prune(_open(db, write=True), before)
     if as_json:
         emit_json({"deleted": n, "before": before})
     else:

@@ -83,7 +83,7 @@ def run_task(settings: Settings, command: list[str], function: str | None, quali
     try:
         env = running.environment(plan, plan_path, dict(os.environ))
         gpu = None if r.on_cpu or r.device is None or qm.resources.source != "nvml" else r.device.index
-        result = running.execute(command, env, gpu)
+        result = running.execute(command, env, gpu, forward_signals=True)
     finally:
         plan_path.unlink(missing_ok=True)
     _record_or_warn([running.row(plan, result, project=project_path, fingerprint=qm.router.fingerprint_of_rung(r),

@@ -32,8 +32,10 @@ def probe(vram_limit: int | str | None = None, reserve: int | str | None = None,
     """
     env = os.environ if environ is None else environ
     limit = _size(vram_limit, "--vram-limit")
-    if limit is None and env.get("VRAM_LIMIT"):
-        limit = _size(env["VRAM_LIMIT"], "VRAM_LIMIT")
+    if limit is None:
+        from qms_cli.env import size
+
+        limit = size("VRAM_LIMIT", env)
     keep = _size(reserve, "--reserve")
     keep = DEFAULT_RESERVE if keep is None else keep
     if limit is not None and limit <= 0:
@@ -49,11 +51,11 @@ def probe(vram_limit: int | str | None = None, reserve: int | str | None = None,
         devices, system, machine = from_profile(hardware, catalog or load_catalog())
         source = "simulated"
     else:
-        from qms_cli.hardware import nvml
+        from qms_cli.hardware import deadline, nvml
         from qms_cli.hardware.system import read_system
         from qms_cli.hardware.visible import select
 
-        reading = nvml.read()
+        reading = deadline.read() if nvml.driver_present() else nvml.read()
         devices, hidden = select(reading.devices, env.get("CUDA_VISIBLE_DEVICES"))
         notices += reading.notices + hidden
         system = read_system()

@@ -2,16 +2,16 @@
 
 # No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at import.
 
-import os
 from typing import NamedTuple
 
+from qms_cli.env import seconds
 from qms_cli.queue.policy import Waiting
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 # Seconds a claim lives without a heartbeat before the task goes back to the queue ($QMS_QUEUE_LEASE, default
 # 30), and between a worker's heartbeats (a sixth of that: five beats may be missed before a claim runs out).
-LEASE = max(1.0, float(os.environ.get("QMS_QUEUE_LEASE") or 30))
+LEASE = seconds("QMS_QUEUE_LEASE", 30.0, minimum=1.0, maximum=86400.0)
 HEARTBEAT = LEASE / 6
 ATTEMPTS = 3  # a task whose worker stopped this many times is failed rather than run again
 PROCESSOR = -1  # the capacity of a worker (or a place in the queue's projection) that serves the processor

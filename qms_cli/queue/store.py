@@ -85,6 +85,12 @@ class Store:
     def tx(self) -> Iterator[Tx]:
         raise NotImplementedError
 
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        """A transaction that only reads (stats for the exporter); a plain one where the database has no other."""
+        with self.tx() as tx:
+            yield tx
+
     def now(self, tx: Tx) -> float:
         return time.time()
 
@@ -233,7 +239,7 @@ class Store:
 
     def stats(self) -> Stats:
         cases = " ".join(f"WHEN started_at - queued_at <= {b} THEN {i}" for i, b in enumerate(WAIT_BUCKETS))
-        with self.tx() as tx:
+        with self.reading() as tx:
             now = self.now(tx)
             tasks = [(st, t, o, int(n)) for st, t, o, n in tx.rows(
                 "SELECT state, tier, owner, count(*) FROM queue_tasks WHERE state IN ('queued', 'running') "
@@ -267,12 +273,19 @@ class Store:
 class SQLiteStore(Store):
     """The queue in the history database (one machine)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         from qms_cli import history
 
         self.where = str(path)
         self.key = str(path.resolve())
-        self.db = history.connect(path)
+        self.db = history.open_read(path, check=False) if read_only else history.connect(path)
+
+    @contextmanager
+    def reading(self) -> Iterator[Tx]:
+        from qms_cli.history import reading
+
+        with reading(self.db) as cursor:
+            yield Tx(cursor, "?")
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:

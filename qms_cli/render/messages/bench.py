@@ -130,3 +130,15 @@ ESTIMATES_UNCALIBRATED = ("Estimates are not calibrated for this machine yet, so
 
 def calibration_unreadable(problem: str) -> str:
     return f"Note: a calibration could not be read, so estimates are uncalibrated until qms bench runs again: {problem}"
+
+
+def runner_implausible(n: int, example: str, took: str, expected: str) -> str:
+    return (f"Not saved as this machine's speed: {n} run{'s' if n != 1 else ''} of your command finished far "
+            f"sooner than the work can take ({example}: {took}, where about {expected} was expected); check that "
+            "the command really generates")
+
+
+def calibration_not_saved(problem: str, kept: str | None) -> str:
+    where = (f"the measurements were kept in {kept}: move that file into place once the folder can be written"
+             if kept else "the measurements are printed above: save them into place once the folder can be written")
+    return f"The calibration could not be saved where qms reads it ({problem}); {where}"

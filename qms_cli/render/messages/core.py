@@ -82,6 +82,11 @@ DRIVER_MISMATCH = ("The graphics driver was updated but the old one is still loa
 ALL_CARDS_HIDDEN = "All graphics cards are hidden from tasks by a setting on this machine."
 
 
+def driver_hung(seconds: str) -> str:
+    return (f"The graphics driver did not answer (qms waited {seconds}), so no card is used and tasks run on "
+            "the processor; restarting the computer usually clears this.")
+
+
 def no_gpu_driver_said(what: str) -> str:
     return f"{NO_GPU} (the graphics driver said: {what})"
 

@@ -62,3 +62,13 @@ def exporter_serving(url: str, interval: str) -> str:
 
 
 EXPORTER_STOPPED = "Stopped."
+EXPORTER_REFRESH_RECOVERED = "The numbers are being read again."
+
+
+def exporter_refresh_failed(problem: str) -> str:
+    return f"Could not read the numbers again, so the last ones are served: {problem}"
+
+
+def exporter_open_to_network(url: str) -> str:
+    return (f"Note: {url} can be read by any computer that can reach this one; to keep the numbers on this "
+            "machine, leave the address out (or use 127.0.0.1)")
