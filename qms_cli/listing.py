@@ -24,10 +24,14 @@ class Here(NamedTuple):
     runs_as: str  # the tier that actually runs
     seconds: float
     needs_card: int | None  # card size (bytes) that would run it as mapped, when it does not here
+    low: float = 0.0  # the predicted range, as `qms plan` shows it for one task of this tier and function
+    high: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {"status": self.status, "runs_as": self.runs_as, "seconds": round(self.seconds, 2),
-                "needs_card_bytes": self.needs_card}
+                "needs_card_bytes": self.needs_card,
+                "predicted_seconds": {"low": round(self.low, 2), "expected": round(self.seconds, 2),
+                                      "high": round(self.high, 2)}}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -62,18 +66,23 @@ class TierListing(Value):
         }
 
 
-def on_this_machine(catalog: Catalog, resources: "Resources") -> tuple[dict[str, dict[str, Here]],
-                                                                       "Calibration | None", list[str]]:
-    """Each tier and function routed here: runs as mapped, runs slower, falls back, or needs the processor;
-    with the calibration used and any calibration that could not be read."""
+def on_this_machine(catalog: Catalog, resources: "Resources", only: str | None = None) -> tuple[
+        dict[str, dict[str, Here]], "Calibration | None", list[str]]:
+    """Each tier (or `only` that one) and function routed here: runs as mapped, runs slower, falls back, or needs
+    the processor; with the calibration used and any calibration that could not be read."""
     from qms_cli.explain import card_for
-    from qms_cli.planning import load_calibrations
+    from qms_cli.planning import _history, load_calibrations
     from qms_cli.routing import Router
 
+    # The same calibrations and history of real runs as `qms plan` (QualityManager.from_project), so the time
+    # shown for a tier here is the time plan predicts for one task of it.
     calibrations, problems = load_calibrations(resources)
-    router = Router(catalog, resources, catalog.throughput, calibrations)
+    history = {} if resources.source == "simulated" else _history(resources, None, problems)
+    router = Router(catalog, resources, catalog.throughput, calibrations, history)
     out: dict[str, dict[str, Here]] = {}
     for tier in catalog.tiers.tiers:
+        if only is not None and tier.id != only:
+            continue
         out[tier.id] = {}
         for fn in catalog.tiers.functions:
             route = router.route(fn, tier)
@@ -88,7 +97,8 @@ def on_this_machine(catalog: Catalog, resources: "Resources") -> tuple[dict[str,
             card_rungs = [r.prediction.peak for r in route.rungs if r.tier.id == tier.id and not r.on_cpu]
             peak = mapped.prediction.peak if status == "slower" else min(card_rungs)
             needs = None if status == "runs" else card_for(peak, resources.reserve, tier.target_vram)
-            out[tier.id][fn] = Here(status, chosen.tier.id, chosen.prediction.seconds, needs)
+            p = chosen.prediction
+            out[tier.id][fn] = Here(status, chosen.tier.id, p.seconds, needs, p.low, p.high)
     return out, router.calibrated, problems
 
 
