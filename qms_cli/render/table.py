@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from qms_cli.render.output import emit_lines, use_rich
 
 PLAIN_GAP = 2  # spaces between plain columns
 SHORT = 14  # a column no wider than this wraps only when the longer ones cannot give way
-NUMBER = re.compile(r"[#×]?[\d.,]*\d$")  # a token a unit may follow: "3.4", "#1", "×4"
+NUMBER = re.compile(r".*\d")  # a token a unit may follow: "3.4", "#1", "×4", "4–12", "(22.0"
 
 
 @dataclass
@@ -58,9 +59,7 @@ def plain_width() -> int | None:
 
 def plain_table(table: Table, available: int | None = None) -> list[str]:
     """The table as aligned lines, each at most `available` cells wide where the words allow."""
-    n = len(table.columns)
-    budget = None if available is None else available - PLAIN_GAP * (n - 1)
-    widths = fit_widths([table.columns, *table.rows], budget)
+    table, widths = layout(table, available, lambda n: PLAIN_GAP * (n - 1))
 
     def lines(cells: list[str]) -> list[str]:
         wrapped = [wrap(c, w) for c, w in zip(cells, widths)]
@@ -72,11 +71,30 @@ def plain_table(table: Table, available: int | None = None) -> list[str]:
         return out
 
     out = [table.title] if table.title else []
-    out += lines(table.columns)
+    out += lines(table.columns) if any(table.columns) else []
     for row in table.rows:
         out += lines(row)
     caption = wrap(table.caption, available) if table.caption and available else [table.caption or ""]
     return out + (caption if table.caption else [])
+
+
+def layout(table: Table, available: int | None, frame: Callable[[int], int]) -> tuple[Table, list[int]]:
+    """The table and its column widths within `available` cells (`frame(n)`: what n columns take besides their
+    cells). When its columns cannot fit even with every cell wrapped, fewer columns: each row becomes a block of
+    "column  value" lines."""
+    rows = [table.columns, *table.rows]
+    if available is None:
+        return table, fit_widths(rows, None)
+    n = len(table.columns)
+    widths = fit_widths(rows, available - frame(n))
+    if sum(widths) <= available - frame(n) or n <= 2:
+        return table, widths
+    stacked = Table(["", ""], title=table.title, caption=table.caption)
+    for i, row in enumerate(table.rows):
+        named = [(c, v) for c, v in zip(table.columns, row) if v]
+        for j, (column, value) in enumerate(named):
+            stacked.add(column or "", value, highlight=i in table.highlight, end_section=j == len(named) - 1)
+    return stacked, fit_widths([stacked.columns, *stacked.rows], available - frame(2))
 
 
 def fit_widths(rows: list[list[str]], budget: int | None) -> list[int]:
@@ -146,12 +164,11 @@ def _rich_table(table: Table) -> None:
     from rich.table import Table as RichTable
 
     console = Console()
-    n = len(table.columns)
     # A cell of padding either side of each column but the outer ones, a rule between columns, and an edge
     # each side.
-    widths = fit_widths([table.columns, *table.rows], console.width - 3 * n + 1)
+    table, widths = layout(table, console.width, lambda n: 3 * n - 1)
     rt = RichTable(title=table.title, caption=table.caption, box=box.SIMPLE_HEAVY, title_justify="left",
-                   caption_justify="left", pad_edge=False)
+                   caption_justify="left", pad_edge=False, show_header=any(table.columns))
     for header, w in zip(table.columns, widths):
         rt.add_column("\n".join(wrap(header, w)), width=w, no_wrap=True, overflow="ignore")
     for i, row in enumerate(table.rows):
