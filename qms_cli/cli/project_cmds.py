@@ -10,6 +10,18 @@ from qms_cli.cli.common import JsonOpt, ProjectOpt, settings
 from qms_cli.cli.probe_cmd import HardwareOpt, ReserveOpt, VramLimitOpt
 
 
+def tier_names(incomplete: str) -> list[str]:
+    """Tab completion of a quality (qms completion): the tier ids in use; runs only when the shell asks."""
+    from qms_cli.catalog import load_catalog
+    from qms_cli.errors import QmsError
+
+    try:
+        ids = load_catalog().tiers.ids
+    except (QmsError, OSError):  # a broken profile must not break the shell; qms reports it when run
+        return []
+    return [t for t in ids if t.startswith(incomplete.casefold())]
+
+
 def init(
     ctx: typer.Context,
     folder: Annotated[str, typer.Argument(metavar="[DIR]", help="Folder for project.json (created if needed).")] = ".",
@@ -35,7 +47,8 @@ def init(
 
 def set_quality(
     ctx: typer.Context,
-    tier: Annotated[str | None, typer.Argument(metavar="TIER", help="Tier id or name, any case: low, Standard, HIGH…")] = None,  # noqa: E501
+    tier: Annotated[str | None, typer.Argument(metavar="TIER", help="Tier id or name, any case: low, Standard, HIGH…",
+                                               autocompletion=tier_names)] = None,
     project: ProjectOpt = None,
     node: Annotated[str | None, typer.Option(metavar="ID", help="Set (or clear) one node's own quality.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the node's own quality (needs --node).")] = False,

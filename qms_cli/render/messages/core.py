@@ -294,3 +294,7 @@ def fleet_machine(hosts: int, url: str) -> str:
 
 def no_fleet(url: str) -> str:
     return f"Prometheus at {url} knows no machine with graphics cards that reported recently"
+
+
+def completion_installed(path: str) -> str:
+    return f"Tab completion for qms added to {path}; it works in new terminals."
