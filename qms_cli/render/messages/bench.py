@@ -16,10 +16,22 @@ FITTED = "the sizes it was fitted to"
 def held_out(n: int) -> str:
     """"1 size it was not fitted to", "10 sizes it was not fitted to"."""
     return f"{plural(n, 'size')} it was not fitted to"
+
+
+def fitted(n: int) -> str:
+    """"the 10 sizes it was fitted to"."""
+    return f"the {plural(n, 'size')} it was fitted to"
+
+
+FITTED_MARK = "fitted"
+HELD_OUT_MARK = "not fitted"
+REPORT_TIME = "Time: predicted and measured"
+REPORT_MEMORY = "Memory at the peak: predicted and measured"
+REPORT_FIGURES = "All figures"
+REPORT_KEY = ("predicted", "measured")
+REPORT_FITTED_NOTE = ("Sizes marked fitted are the ones the estimates were fitted to; the others were measured to "
+                      "judge them.")
 BENCH_REPORT_TITLE = "qms bench: how accurate are the time estimates on this machine"
-BENCH_NO_EVALUATION = "No held-out measurements: run qms bench with --evaluate."
-BENCH_NO_MEMORY = "No memory was measured: run qms bench with --evaluate on Linux or on a graphics card."
-BENCH_NOTHING_FITTED = "Too few measurements to calibrate."
 EVAL_COLUMNS = ["Tier", "Function", "Size measured", "Predicted", "Measured", "Error", "Memory predicted",
                 "Memory measured"]
 _OPTION_WORDS = {"fp8-storage": "smaller stored weights", "sequential": "one layer on the card at a time",
@@ -90,13 +102,13 @@ def bench_margin(margin: float) -> str:
             "what the full-size runs needed.")
 
 
-def bench_memory(measured: int, under: int, max_over: float, processor: bool) -> str:
+def bench_memory(measured: int, under: int, max_over: float, processor: bool, unfitted: bool = True) -> str:
+    """`unfitted`: judged on held-out sizes; else on the sizes the memory model was fitted to."""
     where = "main memory (this run used the processor)" if processor else "graphics memory"
+    sizes = held_out(measured) if unfitted else fitted(measured)
     if under:
-        return (f"Peak {where}: under the measured peak for {under} of {held_out(measured)}; "
-                "qms keeps its larger safety margin.")
-    return (f"Peak {where}: never under the measured peak on {held_out(measured)}, "
-            f"at most {max_over:.0%} over.")
+        return f"Peak {where}: under the measured peak for {under} of {sizes}; qms keeps its larger safety margin."
+    return f"Peak {where}: never under the measured peak on {sizes}, at most {max_over:.0%} over."
 
 
 def bench_accuracy(median: float, p90: float, held_out: bool) -> str:
