@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 from qms_cli.listing import Here, TierListing
-from qms_cli.render import messages
 from qms_cli.render import messages as m
 from qms_cli.render.table import Table
 from qms_cli.tiers import Configuration, Tier, TierSet
 from qms_cli.units import format_size
-
-
-def here_cell(listing: TierListing, tier_id: str) -> str:
-    """How a tier fares on this machine, per function when they differ."""
-    assert listing.here is not None
-    tiers = listing.catalog.tiers
-    words = {fn: messages.here(h.status, tiers.get(h.runs_as).label, format_size(h.needs_card or 0))
-             for fn, h in listing.here[tier_id].items()}
-    if len(set(words.values())) == 1:
-        return next(iter(words.values()))
-    return " · ".join(f"{fn.split()[-1]}: {w}" for fn, w in words.items())
 
 
 def tier_table(listing: TierListing, technical: bool) -> Table:
