@@ -59,7 +59,8 @@ def stats(rows: Iterable[tuple[str, str, str, int, int | None, float | None]]) -
                     "failure_rate": (v["failed"] + v["oom"]) / v["runs"]} for tier, v in sorted(per_tier.items())}
     return {"runs": total, "tiers": tiers, "functions": dict(sorted(per_function.items())),
             "fallback_rate": fallbacks / total if total else 0.0, "fallbacks": fallbacks,
-            "fallbacks_asked": asked, "acceptance": accepted / asked if asked else None}
+            "fallbacks_asked": asked, "fallbacks_accepted": accepted,
+            "acceptance": accepted / asked if asked else None}
 
 
 SPARK = "▁▂▃▄▅▆▇█"

@@ -7,6 +7,7 @@ class QmsError(Exception):
     """An error qms explains in one line. Subclasses set the exit code."""
 
     exit_code = 70
+    prefix = "Error: "  # how the one line on stderr starts
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -30,3 +31,9 @@ class Declined(QmsError):
     """qms would have to fall back and was told not to, or the user cancelled (exit 3)."""
 
     exit_code = 3
+
+
+class Cancelled(Declined):
+    """The person answered no at the prompt (exit 3): their choice, not an error, so no "Error:" prefix."""
+
+    prefix = ""

@@ -26,10 +26,14 @@ class Here(NamedTuple):
     seconds: float
     needs_card: int | None  # card size (bytes): as designed when slower, at all when falling back (explain.py)
     needs_ram: int | None = None  # main memory (bytes) the lightest rung needs, when nothing runs here
+    low: float = 0.0  # the predicted range, as `qms plan` shows it for one task of this tier and function
+    high: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {"status": self.status, "runs_as": self.runs_as, "seconds": round(self.seconds, 2),
-                "needs_card_bytes": self.needs_card, "needs_main_memory_bytes": self.needs_ram}
+                "needs_card_bytes": self.needs_card, "needs_main_memory_bytes": self.needs_ram,
+                "predicted_seconds": {"low": round(self.low, 2), "expected": round(self.seconds, 2),
+                                      "high": round(self.high, 2)}}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -66,18 +70,23 @@ class TierListing(Value):
         }
 
 
-def on_this_machine(catalog: Catalog, resources: "Resources") -> tuple[dict[str, dict[str, Here]],
-                                                                       "Calibration | None", list[str]]:
-    """Each tier and function routed here: runs as mapped, runs slower, falls back, or needs the processor;
-    with the calibration used and any calibration that could not be read."""
+def on_this_machine(catalog: Catalog, resources: "Resources", only: str | None = None) -> tuple[
+        dict[str, dict[str, Here]], "Calibration | None", list[str]]:
+    """Each tier (or `only` that one) and function routed here: runs as mapped, runs slower, falls back, needs
+    the processor, or cannot run; with the calibration used and any calibration that could not be read."""
     from qms_cli.explain import card_as_designed, card_at_all, mapped_rung, ram_need
-    from qms_cli.planning import load_calibrations
+    from qms_cli.planning import _history, load_calibrations
     from qms_cli.routing import Router
 
+    # The same calibrations and history of real runs as `qms plan` (QualityManager.from_project), so the time
+    # shown for a tier here is the time plan predicts for one task of it.
     calibrations, problems = load_calibrations(resources)
-    router = Router(catalog, resources, catalog.throughput, calibrations)
+    history = {} if resources.source == "simulated" else _history(resources, None, problems)
+    router = Router(catalog, resources, catalog.throughput, calibrations, history)
     out: dict[str, dict[str, Here]] = {}
     for tier in catalog.tiers.tiers:
+        if only is not None and tier.id != only:
+            continue
         out[tier.id] = {}
         for fn in catalog.tiers.functions:
             route = router.route(fn, tier)
@@ -86,8 +95,9 @@ def on_this_machine(catalog: Catalog, resources: "Resources") -> tuple[dict[str,
             mapped = mapped_rung(route.rungs, tier.id, options)
             needs: int | None = None
             if not route.runnable:
-                out[tier.id][fn] = Here("cannot_run", chosen.tier.id, chosen.prediction.seconds, None,
-                                        ram_need(route.rungs))
+                p = chosen.prediction
+                out[tier.id][fn] = Here("cannot_run", chosen.tier.id, p.seconds, None, ram_need(route.rungs), p.low,
+                                        p.high)
                 continue
             if route.fallback:
                 status, needs = "falls_back", card_at_all(route.rungs, tier.id, resources.reserve)
@@ -97,7 +107,8 @@ def on_this_machine(catalog: Catalog, resources: "Resources") -> tuple[dict[str,
                 status, needs = "slower", card_as_designed(route.rungs, tier.id, options, resources.reserve)
             else:
                 status = "runs"
-            out[tier.id][fn] = Here(status, chosen.tier.id, chosen.prediction.seconds, needs)
+            p = chosen.prediction
+            out[tier.id][fn] = Here(status, chosen.tier.id, p.seconds, needs, None, p.low, p.high)
     return out, router.calibrated, problems
 
 

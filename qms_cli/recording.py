@@ -53,4 +53,4 @@ def to_row(qm: QualityManager, entry: dict[str, Any], project: str | None) -> di
     result = RunResult(0 if outcome == "ok" else 1, float(seconds or 0), peak, outcome, started, started)
     fingerprint = qm.router.fingerprint_of_rung(route.chosen)
     return row(plan, result, project=project, fingerprint=fingerprint,
-               proceeded=None if asked.id == ran.id else True, source="record")
+               proceeded=None, source="record")  # nobody was asked

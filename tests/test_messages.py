@@ -39,6 +39,9 @@ SAMPLES: dict[str, list[Any]] = {  # by parameter name, else by annotation
     "options": [("fp8-storage", "tiled"), ("--medvram",), ()], "phase": ["denoise", "decode"],
     "fits": [True, False, None], "margin": [1.35], "run_status": ["ok", "oom", "skipped", "planned", "error"],
     "problem": PROJECT_PROBLEMS,
+    "parts": [["Create Image about 3–12 min", "Create Video about 46 min – 3.1 h as ⚖️ Standard"]],
+    "word": ["run"], "many": [None, "people"], "cores": [1, 16], "measured": [1, 10], "times": [1, 3],
+    "runs": [10, 1], "fallbacks": [0, 1, 4], "asked": [0, 1, 3], "accepted": [0, 1, 2], "hours": [1.0, 8.0],
 }
 BY_TYPE: dict[str, list[Any]] = {"str": ["21.4 GB"], "int": [1, 0, 3], "bool": [True, False],
                                   "float": [45.0, 600.0, 9000.0], "float | None": [0.5, None],
@@ -95,3 +98,36 @@ def test_the_jargon_check_catches_what_it_should() -> None:
     assert find_jargon("wan2gp-pro", terms) == ["wan2gp-pro"]
     assert find_jargon("Balanced quality, about 30-60 seconds", terms) == []
     assert find_jargon("influx of wanderers", terms) == []  # whole words only
+
+
+PLURAL_NOUNS = ("hours", "runs", "files", "problems", "lines", "tasks", "machines", "measurements", "sizes",
+                "settings", "times", "cores", "people", "minutes", "seconds", "cards")
+
+
+def test_counts_agree_with_their_nouns_and_nothing_is_said_twice() -> None:
+    """"1 hours", "1 runs": a count of one takes the singular; "Error: Cancelled: ..." and "Note: Note:" say
+    their prefix twice; a flag is not words for people."""
+    import re
+
+    one = re.compile(r"(?<![\d.,])(?<!Task )1 (" + "|".join(PLURAL_NOUNS) + r")\b")
+    for text in set(renderings()):
+        assert not one.search(text), text
+        assert not re.match(r"(Error|Note|Cancelled): (Error|Note|Cancelled)\b", text), text
+        assert "--yes" not in text and "explicitly" not in text, text
+
+
+def test_the_count_rule_catches_what_it_should() -> None:
+    assert messages.plural(1, "hour") == "1 hour" and messages.plural(2, "hour") == "2 hours"
+    assert messages.plural(0, "person", "people") == "0 people"
+    assert messages.recorded(1) == "Recorded 1 run."
+    assert messages.pruned(2, "May") == "Deleted 2 runs started before May."
+    assert "1 hour (" in messages.simulation_heading("Create Image", "RTX 4090", 4, 0.7, 1, 0, 1)
+    assert messages.reason_lost(1) == "its worker stopped 1 time"
+
+
+def test_stats_says_nobody_was_asked_when_nobody_was() -> None:
+    assert messages.fallbacks_line(10, 4, 0, 0) == ("4 of 10 runs (40%) used a lower quality than asked; nobody was "
+                                                     "asked first.")
+    assert messages.fallbacks_line(10, 4, 3, 2) == ("4 of 10 runs (40%) used a lower quality than asked; people were "
+                                                     "asked first 3 times and went ahead 2 times.")
+    assert messages.fallbacks_line(1, 0, 0, 0) == "None of the 1 run used a lower quality than asked."

@@ -30,7 +30,7 @@ def test_people_see_quality_time_memory_and_reasons(qms: Any) -> None:
     assert "Lower quality (asked for ✨ High)" in out and "GB of 9.5 GB" in out
     assert "High needs about" in out and "Using Standard." in out and "To use High:" in out
     assert not find_jargon(out, TERMS)
-    assert "Continuing with ⚖️ Standard (not asked" in result.err  # not a terminal: proceed, and say so
+    assert "Continuing with ⚖️ Standard without asking" in result.err  # not a terminal: proceed, and say so
 
 
 def test_yes_proceeds_quietly(qms: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -39,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "history": "qms_cli.cli.history_cmd:app",
     "exporter": "qms_cli.cli.exporter_cmd:exporter",
     "queue": "qms_cli.cli.queue_cmd:app",
+    "completion": "qms_cli.cli.completion_cmd:completion",
 }
 _GLOBAL_WITH_VALUE = ("--profiles",)
 
@@ -120,4 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     from qms_cli.cli.boundary import run
 
     args = sys.argv[1:] if argv is None else list(argv)
+    if "_QMS_COMPLETE" in os.environ:  # the shell asks for candidates (qms completion): every command, Typer's way
+        from typer._completion_classes import completion_init
+
+        completion_init()
+        return run(build_app, args)
     return run(lambda: build_app(invoked_command(args)), args)

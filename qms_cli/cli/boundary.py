@@ -29,7 +29,7 @@ def run(build: Callable[[], typer.Typer], argv: list[str]) -> int:
             _say("Interrupted.")
         return result if isinstance(result, int) else 0
     except QmsError as e:
-        _say(f"Error: {_words(e)}")
+        _say(f"{e.prefix}{_words(e)}")
         if e.hint:
             _say(e.hint)
         return e.exit_code

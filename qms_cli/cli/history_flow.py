@@ -60,7 +60,9 @@ def show_stats(since: str | None, db: Path | None, as_json: bool) -> None:
 
     conn = _open(db)
     start = since_time(since)
-    sql = ("SELECT chosen, function, outcome, fallback, proceeded, actual_seconds FROM runs"
+    # A recorded run (qms record) asked nobody, whatever its row says (older versions stored "went ahead").
+    sql = ("SELECT chosen, function, outcome, fallback, CASE WHEN source = 'record' THEN NULL ELSE proceeded END,"
+           " actual_seconds FROM runs"
            + (" WHERE started_at >= ?" if start else ""))
     result = stats(history.select(conn, sql, (start,) if start else ()))
     if as_json:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from qms_cli.cli.common import Settings
-from qms_cli.errors import DataError, Declined, UsageError
+from qms_cli.errors import Cancelled, DataError, Declined, UsageError
 
 TABLE_LIMIT = 50  # more tasks than this: the summary alone
 
@@ -159,4 +159,4 @@ def _confirm(plans: list[Any], yes: bool, interactive: bool) -> None:
 
     question = m.confirm_fallback(next(iter(tiers))) if len(tiers) == 1 else m.CONFIRM_SEVERAL
     if not typer.confirm(question, default=True):
-        raise Declined(m.CANCELLED)
+        raise Cancelled(m.CANCELLED)

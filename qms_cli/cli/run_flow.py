@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from qms_cli.cli.common import Settings
-from qms_cli.errors import DataError, Declined, UsageError
+from qms_cli.errors import Cancelled, DataError, Declined, UsageError
 
 
 def _manager(settings: Settings, project: str | None, vram_limit: str | None, reserve: str | None,
@@ -71,7 +71,7 @@ def run_task(settings: Settings, command: list[str], function: str | None, quali
             if not proceeded:
                 _record_or_warn([running.row(plan, None, project=project_path, fingerprint=qm.router
                                              .fingerprint_of_rung(r), proceeded=False)], db)
-                raise Declined(m.CANCELLED)
+                raise Cancelled(m.CANCELLED_RUN)
         else:
             sys.stderr.write(m.proceeding_without_asking(r.tier.label) + "\n")
     import io

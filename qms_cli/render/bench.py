@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import json
 import sys
 import time
 from dataclasses import asdict
@@ -115,32 +113,53 @@ def emit_json_result(outcome: Any, cal: Calibration | None, saved: Path | None) 
 
 
 def show(outcome: Any, cal: Calibration | None, saved: Path | None, report: Path | None) -> None:
-    lines: list[str] = []
+    table = result_table(outcome)
+    if table is not None:
+        emit_table(table)
+    lines = result_lines(outcome, cal)
+    if saved:
+        lines.append(m.bench_saved(str(saved)))
+    if report:
+        lines.append(m.bench_report(str(report / "bench.html")))
+    emit_lines(*lines)
+
+
+def result_table(outcome: Any) -> Table | None:
+    """The table of what was measured (the terminal's, and the report's "All figures")."""
     if isinstance(outcome, RungsOutcome):
-        emit_table(rung_table(outcome))
-        v = outcome.verdicts
-        lines.append(m.bench_rungs(v["agree"], v["unsafe"], v["cautious"], v["unmeasured"],
-                                   m.size_or_na(outcome.limit)))
-        if saved and outcome.margin:
-            lines.append(m.bench_margin(outcome.margin))
-    elif isinstance(outcome, RunnerOutcome):
+        return rung_table(outcome)
+    if isinstance(outcome, RunnerOutcome):
         table = Table(list(m.RUNNER_COLUMNS))
         for r in outcome.results:
             table.add(r.tier, r.function, f"{r.seconds:.1f} s", f"{r.predicted_seconds:.1f} s",
                       m.size_or_na(r.peak_bytes), str(r.exit_code))
-        emit_table(table)
-    else:
-        if outcome.evaluations:
-            table = Table(list(m.EVAL_COLUMNS))
-            for e in outcome.evaluations:
-                table.add(m.bench_option(e.option) if e.option else e.tier or "-", e.function or e.kind, e.size,
-                          f"{e.predicted * 1000:.0f} ms", f"{e.measured * 1000:.0f} ms", f"{e.error:.1%}",
-                          m.size_or_na(_whole(e.predicted_bytes)), m.size_or_na(_whole(e.measured_bytes)))
-            emit_table(table)
-        memory = memory_accuracy(outcome.evaluations)
+        return table
+    if not outcome.evaluations:
+        return None
+    table = Table(list(m.EVAL_COLUMNS))
+    for e in outcome.evaluations:
+        table.add(m.bench_option(e.option) if e.option else e.tier or "-", e.function or e.kind, e.size,
+                  f"{e.predicted * 1000:.0f} ms", f"{e.measured * 1000:.0f} ms", f"{e.error:.1%}",
+                  m.size_or_na(_whole(e.predicted_bytes)), m.size_or_na(_whole(e.measured_bytes)))
+    return table
+
+
+def result_lines(outcome: Any, cal: Calibration | None) -> list[str]:
+    """What the run found, in sentences: the terminal prints them under the table and the report at its top,
+    word for word."""
+    lines: list[str] = []
+    if isinstance(outcome, RungsOutcome):
+        v = outcome.verdicts
+        lines.append(m.bench_rungs(v["agree"], v["unsafe"], v["cautious"], v["unmeasured"],
+                                   m.size_or_na(outcome.limit)))
+        if outcome.margin and cal is not None:
+            lines.append(m.bench_margin(outcome.margin))
+    elif not isinstance(outcome, RunnerOutcome):
+        held_out = memory_accuracy(outcome.evaluations)
+        memory = held_out or fitted_memory(cal)
         if memory:
             lines.append(m.bench_memory(memory["measured"], memory["under_predicted"], memory["max_over"],
-                                        cal.device == "processor" if cal else True))
+                                        cal.device == "processor" if cal else True, held_out is not None))
         lines += [f"{m.NOTICE_MARK} {f}" for f in outcome.failures]
         if cal is None:
             lines.append(m.bench_too_few(outcome.measured))
@@ -149,11 +168,42 @@ def show(outcome: Any, cal: Calibration | None, saved: Path | None, report: Path
     if outcome.interrupted:
         lines.append(m.bench_interrupted(outcome.measured if not isinstance(outcome, RunnerOutcome)
                                          else len(outcome.results)))
-    if saved:
-        lines.append(m.bench_saved(str(saved)))
-    if report:
-        lines.append(m.bench_report(str(report / "bench.html")))
-    emit_lines(*lines)
+    return lines
+
+
+def fitted_memory(cal: Calibration | None) -> dict[str, Any] | None:
+    """As memory_accuracy, over the sizes the memory model was fitted to (a run without held-out sizes)."""
+    points = fitted_points(cal)[1]
+    errs = [(p - x) / x for _, p, x in points if p is not None and x]
+    if not errs:
+        return None
+    over = [e for e in errs if e >= 0]
+    return {"measured": len(errs), "under_predicted": len(errs) - len(over), "max_over": max(over, default=0.0)}
+
+
+def fitted_points(cal: Calibration | None) -> tuple[list[tuple[str, float | None, float]],
+                                                    list[tuple[str, float | None, float]]]:
+    """(time, memory): per size the model was fitted to, its label, what the fitted model predicts and what was
+    measured (seconds; bytes)."""
+    from qms_cli import memfit
+    from qms_cli.bench.session import _size
+    from qms_cli.calibration import predicted
+
+    times: list[tuple[str, float | None, float]] = []
+    memory: list[tuple[str, float | None, float]] = []
+    if cal is None or not cal.fit:
+        return times, memory
+    margin = cal.memory_margin or 1.0
+    for s in cal.samples:
+        if not s.fit or s.kind == "runner" or (s.detail or {}).get("options"):
+            continue
+        label = f"{s.family} · {s.kind} · {_size(s)} · {m.FITTED_MARK}"
+        times.append((label, predicted(cal.fit, s), s.seconds))
+        if memfit.measured(s):
+            fits = cal.memory or {}
+            memory.append((label, memfit.predicted_peak(fits, s, margin) if s.family in fits else None,
+                           float(memfit.peak(s))))
+    return times, memory
 
 
 def rung_table(outcome: Any) -> Table:
@@ -166,68 +216,7 @@ def rung_table(outcome: Any) -> Table:
 
 
 def write_report(folder: Path, outcome: Any, cal: Calibration | None) -> Path:
-    """A self-contained HTML page: time per tier and function, measured against predicted, and memory."""
-    folder.mkdir(parents=True, exist_ok=True)
-    data = result_json(outcome, cal, None)
-    rows = [(f"{e['tier'] or '-'} · {e['function'] or e['kind']} · {e['size']}", e["predicted_seconds"],
-             e["measured_seconds"]) for e in data["evaluations"]]
-    rows += [(f"{r['tier']} · {r['function']}", r["predicted_seconds"], r["seconds"]) for r in data["runs"]]
-    memory = [(f"{e['option'] or e['tier'] or '-'} · {e['function'] or e['kind']} · {e['size']}",
-               (e["predicted_peak_bytes"] or 0) / 2**20 or None, e["measured_peak_bytes"] / 2**20)
-              for e in data["evaluations"] if e["measured_peak_bytes"] is not None]
-    memory += [(f"{r['tier']} · {r['function']}", None, r["peak_bytes"] / 2**20) for r in data["runs"]
-               if r["peak_bytes"]]
-    checks = data.get("rungs", {}).get("checks", [])
-    label = "{tier} · {function} · {settings} · {phase}"
-    for c in checks:
-        if c["measured_bytes"] is not None:
-            name = label.format(tier=c["tier"], function=c["function"], settings=m.bench_settings(c["options"]),
-                                phase=m.bench_phase(c["phase"]))
-            rows.append((name, c["predicted_seconds"], c["measured_seconds"]))
-            memory.append((name, c["predicted_bytes"] / 2**20, c["measured_bytes"] / 2**20))
-    page = _PAGE.format(title=html.escape(m.BENCH_REPORT_TITLE), summary=html.escape(_summary(cal)),
-                        time_chart=_bars(rows, "s") if rows else f"<p>{html.escape(m.BENCH_NO_EVALUATION)}</p>",
-                        memory_chart=_bars(memory, "MB") if memory else f"<p>{html.escape(m.BENCH_NO_MEMORY)}</p>",
-                        data=html.escape(json.dumps(data, indent=1)))
-    path = folder / "bench.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    """A self-contained HTML page (render/bench_report.py)."""
+    from qms_cli.render.bench_report import write_report as write
 
-
-def _summary(cal: Calibration | None) -> str:
-    if cal is None:
-        return m.BENCH_NOTHING_FITTED
-    return f"{cal.device} · {cal.date} · " + m.bench_accuracy(cal.median_error, cal.p90_error, True)
-
-
-def _bars(rows: list[tuple[str, float | None, float]], unit: str) -> str:
-    """Horizontal bars, predicted (light) and measured (dark), as inline SVG."""
-    top = max(max(p or 0, x) for _, p, x in rows) or 1.0
-    width, label_w, bar_h = 760, 300, 12
-    parts = []
-    for i, (name, pred, meas) in enumerate(rows):
-        y = 10 + i * 34
-        parts.append(f'<text x="0" y="{y + 14}" font-size="12">{html.escape(name)}</text>')
-        if pred is not None:
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{(width - label_w) * pred / top:.1f}" height="{bar_h}" '
-                         f'fill="#9ecae1"><title>predicted {pred:.3g} {unit}</title></rect>')
-        parts.append(f'<rect x="{label_w}" y="{y + bar_h + 2}" width="{(width - label_w) * meas / top:.1f}" '
-                     f'height="{bar_h}" fill="#3182bd"><title>measured {meas:.3g} {unit}</title></rect>')
-    height = 20 + len(rows) * 34
-    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">{"".join(parts)}</svg>'
-
-
-_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:60em}} pre{{background:#f6f6f6;padding:1em;
-overflow:auto;max-height:30em}} .key span{{display:inline-block;width:1em;height:.8em;margin:0 .3em 0 1em}}</style>
-</head><body>
-<h1>{title}</h1><p>{summary}</p>
-<h2>Time: predicted and measured</h2>
-<p class="key"><span style="background:#9ecae1"></span>predicted<span style="background:#3182bd"></span>measured</p>
-{time_chart}
-<h2>Memory at the peak: predicted and measured</h2>
-{memory_chart}
-<h2>All figures</h2><pre>{data}</pre>
-</body></html>
-"""
+    return write(folder, outcome, cal)

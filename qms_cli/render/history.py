@@ -30,7 +30,7 @@ def stats_view(s: dict[str, Any]) -> None:
         table.add(tier, str(t["runs"]), f"{t['share']:.0%}", str(t["failed"]), str(t["out_of_memory"]),
                   m.duration(t["seconds"]))
     emit_table(table)
-    emit_lines(m.fallback_summary(s["fallback_rate"], s["acceptance"]))
+    emit_lines(m.fallbacks_line(s["runs"], s["fallbacks"], s["fallbacks_asked"], s["fallbacks_accepted"]))
 
 
 def history_view(runs: list[dict[str, Any]]) -> None:

@@ -2,43 +2,53 @@
 
 from __future__ import annotations
 
-from qms_cli.listing import TierListing
-from qms_cli.render import messages
+from qms_cli.listing import Here, TierListing
+from qms_cli.render import messages as m
 from qms_cli.render.table import Table
-from qms_cli.tiers import Configuration
+from qms_cli.tiers import Configuration, Tier, TierSet
 from qms_cli.units import format_size
 
 
-def here_cell(listing: TierListing, tier_id: str) -> str:
-    """How a tier fares on this machine, per function when they differ."""
-    assert listing.here is not None
-    tiers = listing.catalog.tiers
-    words = {fn: messages.here_cannot_run(format_size(h.needs_ram or 0)) if h.status == "cannot_run" else
-             messages.here(h.status, tiers.get(h.runs_as).label, format_size(h.needs_card or 0))
-             for fn, h in listing.here[tier_id].items()}
-    if len(set(words.values())) == 1:
-        return next(iter(words.values()))
-    return " · ".join(f"{fn.split()[-1]}: {w}" for fn, w in words.items())
+def status_cell(h: Here, tiers: TierSet) -> str:
+    """How one tier's function fares on this machine, in words."""
+    if h.status == "cannot_run":
+        return m.here_cannot_run(format_size(h.needs_ram or 0))
+    return m.here(h.status, tiers.get(h.runs_as).label, format_size(h.needs_card or 0))
 
 
 def tier_table(listing: TierListing, technical: bool) -> Table:
-    columns = ["", "Quality", "Description", "Time"]
-    functions = listing.catalog.tiers.functions
-    if listing.here is not None:
-        columns.append(messages.HERE_COLUMN)
+    """A row per tier and function: this machine's predicted time (as `qms plan` gives it) beside the time the
+    tier is designed for, and how it runs here. Without a machine, a row per tier."""
+    tiers = listing.catalog.tiers
+    functions = tiers.functions
+    here = listing.here
+    columns = list(m.TIER_COLUMNS_HERE if here is not None else m.TIER_COLUMNS)
     if technical:
-        columns += ["Card", *functions]
+        columns += m.TIER_COLUMNS_TECHNICAL if here is not None else [m.TIER_CARD_COLUMN, *functions]
     table = Table(columns)
     for tier in listing.tiers:
         current = listing.current is not None and tier.id == listing.current.id
-        cells = ["▶" if current else "", tier.label, tier.description, tier.time_label]
-        if listing.here is not None:
-            cells.append(here_cell(listing, tier.id))
-        if technical:
-            cells += [format_size(tier.target_vram), *(configuration(tier.mappings[f]) for f in functions)]
-        table.add(*cells, highlight=current)
-    if listing.current is not None:
-        table.caption = messages.TIERS_CAPTION_CURRENT
+        label = f"{m.CURRENT_MARK} {tier.label}" if current else tier.label
+        card = format_size(tier.target_vram)
+        if here is None:
+            cells = [label, tier.description, tier.time_label]
+            if technical:
+                cells += [card, *(configuration(tier.mappings[f]) for f in functions)]
+            table.add(*cells, highlight=current, end_section=True)
+            continue
+        for i, fn in enumerate(functions):
+            h = here[tier.id][fn]
+            first = i == 0
+            quality = label if first else tier.description if i == 1 else ""
+            cells = [quality, fn, m.duration_range(h.low, h.high), tier.time_label if first else "",
+                     status_cell(h, tiers)]
+            if technical:
+                cells += [card if first else "", configuration(tier.mappings[fn])]
+            table.add(*cells, highlight=current, end_section=i == len(functions) - 1)
+        if len(functions) == 1:  # the description still gets its line
+            table.add(tier.description, *[""] * (len(columns) - 1), highlight=current, end_section=True)
+    table.caption = " ".join(([m.TIERS_CAPTION_TIME] if here is not None else [])
+                             + ([m.TIERS_CAPTION_CURRENT] if listing.current is not None else [])) or None
     return table
 
 
@@ -50,3 +60,13 @@ def configuration(c: Configuration) -> str:
     if c.steps is not None:
         parts.append(f"{c.steps} steps")
     return " ".join(parts + list(c.options))
+
+
+def times_line(listing_here: dict[str, dict[str, Here]], tiers: TierSet, tier: Tier) -> str:
+    """`qms show` and `set-quality`: this machine's predicted time for each function of `tier`, as plan gives
+    it (and the quality that actually runs, when a lower one does)."""
+    parts = []
+    for fn, h in listing_here[tier.id].items():
+        runs_as = tiers.get(h.runs_as).label if h.runs_as != tier.id else None
+        parts.append(m.time_here(fn, m.duration_range(h.low, h.high), runs_as))
+    return m.times_here(parts)

@@ -5,12 +5,33 @@ Part of the one message catalogue (render/messages).
 
 from __future__ import annotations
 
+from qms_cli.render.messages.core import plural
+
 # qms bench
 BENCH_MEASURING = "Measuring"
+HELD_OUT = "sizes it was not fitted to"  # the terminal and the report say the same (render/bench.py)
+FITTED = "the sizes it was fitted to"
+
+
+def held_out(n: int) -> str:
+    """"1 size it was not fitted to", "10 sizes it was not fitted to"."""
+    return f"{plural(n, 'size')} it was not fitted to"
+
+
+def fitted(n: int) -> str:
+    """"the 10 sizes it was fitted to"."""
+    return f"the {plural(n, 'size')} it was fitted to"
+
+
+FITTED_MARK = "fitted"
+HELD_OUT_MARK = "not fitted"
+REPORT_TIME = "Time: predicted and measured"
+REPORT_MEMORY = "Memory at the peak: predicted and measured"
+REPORT_FIGURES = "All figures"
+REPORT_KEY = ("predicted", "measured")
+REPORT_FITTED_NOTE = ("Sizes marked fitted are the ones the estimates were fitted to; the others were measured to "
+                      "judge them.")
 BENCH_REPORT_TITLE = "qms bench: how accurate are the time estimates on this machine"
-BENCH_NO_EVALUATION = "No held-out measurements: run qms bench with --evaluate."
-BENCH_NO_MEMORY = "No memory was measured: run qms bench with --evaluate on Linux or on a graphics card."
-BENCH_NOTHING_FITTED = "Too few measurements to calibrate."
 EVAL_COLUMNS = ["Tier", "Function", "Size measured", "Predicted", "Measured", "Error", "Memory predicted",
                 "Memory measured"]
 _OPTION_WORDS = {"fp8-storage": "smaller stored weights", "sequential": "one layer on the card at a time",
@@ -66,7 +87,7 @@ def bench_happened(run_status: str, fits: bool | None, why: str | None) -> str:
 
 
 def bench_rungs(agree: int, unsafe: int, cautious: int, unmeasured: int, limit: str) -> str:
-    line = f"Against {limit}: qms was right about {agree} of {agree + unsafe + cautious} settings measured"
+    line = f"Against {limit}: qms was right about {agree} of {plural(agree + unsafe + cautious, 'setting')} measured"
     if unsafe:
         line += f"; {unsafe} it said would fit ran out of memory"
     if cautious:
@@ -81,26 +102,28 @@ def bench_margin(margin: float) -> str:
             "what the full-size runs needed.")
 
 
-def bench_memory(measured: int, under: int, max_over: float, processor: bool) -> str:
+def bench_memory(measured: int, under: int, max_over: float, processor: bool, unfitted: bool = True) -> str:
+    """`unfitted`: judged on held-out sizes; else on the sizes the memory model was fitted to."""
     where = "main memory (this run used the processor)" if processor else "graphics memory"
+    sizes = held_out(measured) if unfitted else fitted(measured)
     if under:
-        return (f"Peak {where}: under the measured peak for {under} of {measured} sizes it was not fitted to; "
-                "qms keeps its larger safety margin.")
-    return (f"Peak {where}: never under the measured peak on {measured} sizes it was not fitted to, "
-            f"at most {max_over:.0%} over.")
+        return f"Peak {where}: under the measured peak for {under} of {sizes}; qms keeps its larger safety margin."
+    return f"Peak {where}: never under the measured peak on {sizes}, at most {max_over:.0%} over."
 
 
 def bench_accuracy(median: float, p90: float, held_out: bool) -> str:
-    what = "on sizes it was not fitted to" if held_out else "on the sizes it was fitted to"
+    what = f"on {HELD_OUT}" if held_out else f"on {FITTED}"
     return f"Estimates are off by {median:.1%} typically and {p90:.1%} at most for 9 in 10, {what}."
 
 
 def bench_too_few(measured: int) -> str:
-    return f"Only {measured} measurements were taken: too few to calibrate, so nothing was saved."
+    taken = "1 measurement was" if measured == 1 else f"{measured} measurements were"
+    return f"Only {taken} taken: too few to calibrate, so nothing was saved."
 
 
 def bench_interrupted(measured: int) -> str:
-    return f"Interrupted: the {measured} measurements taken so far were kept."
+    kept = "the 1 measurement taken so far was" if measured == 1 else f"the {measured} measurements taken so far were"
+    return f"Interrupted: {kept} kept."
 
 
 def bench_saved(path: str) -> str:

@@ -12,9 +12,14 @@ if TYPE_CHECKING:
     from qms_cli.project import ProjectProblem
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 run", "2 runs", "0 runs"; `many` for irregular plurals ("1 is", "2 are" aside)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 def tier_line(tier: Tier) -> str:
-    """"⚖️ Standard — Balanced quality · about 30-60 seconds"."""
-    return f"{tier.label} — {tier.description} · about {tier.time_label}"
+    """"⚖️ Standard — Balanced quality (designed to take 30-60 seconds on the card it is made for)"."""
+    return f"{tier.label} — {tier.description} ({designed_for(tier)})"
 
 
 def quality_set(tier: Tier, changed: bool) -> str:
@@ -25,7 +30,7 @@ def quality_set(tier: Tier, changed: bool) -> str:
 
 def override_set(node: str, tier: Tier, project_tier: Tier, changed: bool) -> str:
     verb = "already uses" if not changed else "now uses"
-    return f"Node {node!r} {verb} {tier_line(tier)} (the project uses {project_tier.label})"
+    return f"Node {node!r} {verb} {tier_line(tier)}; the project uses {project_tier.label}"
 
 
 def override_cleared(node: str, project_tier: Tier, changed: bool) -> str:
@@ -62,6 +67,29 @@ def here(status: str, runs_as: str, card: str) -> str:
             "processor": "runs on the processor (slow)",
             "falls_back": f"uses {runs_as} (needs a card with {card})"}[status]
 TIERS_CAPTION_CURRENT = "▶ marks the quality this project uses."
+CURRENT_MARK = "▶"
+TIER_COLUMNS = ["Quality", "Description", "Designed for"]
+TIER_COLUMNS_HERE = ["Quality", "Task", "This machine", "Designed for", HERE_COLUMN]
+TIER_CARD_COLUMN = "Card"
+TIER_COLUMNS_TECHNICAL = [TIER_CARD_COLUMN, "Configuration"]
+TIERS_CAPTION_TIME = ("This machine: the time qms predicts here for one task. Designed for: the time the quality is "
+                      "made to take on the card it is designed for.")
+
+
+def designed_for(tier: Tier) -> str:
+    """What a tier is made to take, never presented as this machine's time."""
+    return f"designed to take {tier.time_label} on the card it is made for"
+
+
+def time_here(function: str, took: str, runs_as: str | None) -> str:
+    """"Create Image about 31 min – 2 h" (" as ⚡ Low" when a lower quality runs)."""
+    instead = f" as {runs_as}" if runs_as else ""
+    return f"{function} about {took}{instead}"
+
+
+def times_here(parts: list[str]) -> str:
+    """"  On this machine: Create Image about 3–12 min · Create Video about 46 min – 3.1 h"."""
+    return "  On this machine: " + " · ".join(parts)
 PROJECT_UNREADABLE = "Note: the project file could not be read, so no tier is marked as in use ({reason})."
 
 
@@ -70,8 +98,7 @@ def validation_ok(files: int) -> str:
 
 
 def validation_failed(problems: int, files: int) -> str:
-    return (f"{problems} problem{'s' if problems != 1 else ''} in {files} "
-            f"file{'s' if files != 1 else ''}.")
+    return f"{plural(problems, 'problem')} in {plural(files, 'file')}."
 
 
 # qms probe
@@ -111,7 +138,7 @@ def probe_no_card(has_limit: bool) -> str:
 
 
 def probe_system(ram_total: str, ram_free: str, cores: int, cpu: str) -> str:
-    return f"Memory: {ram_total} ({ram_free} free) · Processor: {cpu}, {cores} cores"
+    return f"Memory: {ram_total} ({ram_free} free) · Processor: {cpu}, {plural(cores, 'core')}"
 
 
 def probe_simulated(machine: str) -> str:
@@ -234,11 +261,12 @@ def confirm_fallback(tier: str) -> str:
 
 
 CONFIRM_SEVERAL = "Continue with these qualities?"
-CANCELLED = "Cancelled: nothing was planned."
+CANCELLED = "Cancelled: nothing was planned."  # printed as it is (no "Error:" before it)
+CANCELLED_RUN = "Cancelled: nothing was run."
 
 
 def proceeding_without_asking(tier: str) -> str:
-    return f"Continuing with {tier} (not asked: this is not an interactive terminal; --yes says so explicitly)."
+    return f"Continuing with {tier} without asking: there is no one at a terminal to answer."
 
 
 def strict_refused(function: str, requested: str, actual: str) -> str:
@@ -246,8 +274,8 @@ def strict_refused(function: str, requested: str, actual: str) -> str:
 
 
 def batch_summary(tasks: int, counts: str, fallbacks: int, total: str, errors: int) -> str:
-    bad = f"; {errors} line{'s' if errors != 1 else ''} skipped" if errors else ""
-    return (f"{tasks} task{'s' if tasks != 1 else ''}: {counts}; {fallbacks} with a lower quality than asked; "
+    bad = f"; {plural(errors, 'line')} skipped" if errors else ""
+    return (f"{plural(tasks, 'task')}: {counts}; {fallbacks} with a lower quality than asked; "
             f"about {total} in all{bad}.")
 
 
@@ -272,7 +300,7 @@ FLEET_COLUMN = "Machine"
 
 
 def fleet_machine(hosts: int, url: str) -> str:
-    return f"{hosts} machine{'s' if hosts != 1 else ''} known to {url}"
+    return f"{plural(hosts, 'machine')} known to {url}"
 
 
 def no_fleet(url: str) -> str:
@@ -329,3 +357,7 @@ def _project_reason(p: ProjectProblem) -> str:
             "too_deep": "it is nested too deeply to read (lists and objects inside one another, hundreds deep)",
             "changing": "another program saved it each time qms was about to, so qms left it as that program "
                         "saved it; try again"}.get(p.kind, "it cannot be read")
+
+
+def completion_installed(path: str) -> str:
+    return f"Tab completion for qms added to {path}; it works in new terminals."

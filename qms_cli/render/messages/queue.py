@@ -5,7 +5,7 @@ Part of the one message catalogue (render/messages).
 
 from __future__ import annotations
 
-from qms_cli.render.messages.core import duration, duration_range
+from qms_cli.render.messages.core import duration, duration_range, plural
 
 
 def ordinal(number: int) -> str:
@@ -49,7 +49,7 @@ def queued(task_id: int, where: str) -> str:
 
 def ended(task_id: int, state: str, took: float | None, reason: str | None) -> str:
     """A finished task, in one line."""
-    spent = f" after {duration(took)}" if took is not None else ""
+    spent = "" if took is None else f" in {duration(took)}" if took < 1 else f" after {duration(took)}"
     if state == "done":
         return f"Task {task_id} is done{spent}."
     if state == "cancelled":
@@ -68,7 +68,7 @@ def reason_exit(code: int) -> str:
 
 
 def reason_lost(times: int) -> str:
-    return f"its worker stopped {times} times"
+    return f"its worker stopped {plural(times, 'time')}"
 
 
 def cancel_asked(task_id: int) -> str:
@@ -158,7 +158,8 @@ def everything(per_hour: float, busy: float) -> str:
 
 def simulation_heading(function: str, card: str, cards: int, load: float, hours: float, batch: int, seed: int) -> str:
     flood = f", one owner queues {batch} at once" if batch else ""
-    return (f"{function} on {cards} × {card}, {load:.0%} busy, {hours:g} hours{flood} (seed {seed}); waits before "
+    span = f"{hours:g} hour{'' if hours == 1 else 's'}"
+    return (f"{function} on {cards} × {card}, {load:.0%} busy, {span}{flood} (seed {seed}); waits before "
             "each task started:")
 
 

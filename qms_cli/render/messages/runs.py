@@ -5,6 +5,8 @@ Part of the one message catalogue (render/messages).
 
 from __future__ import annotations
 
+from qms_cli.render.messages.core import plural
+
 
 # qms run, record, accuracy, stats, history
 def history_unreadable(problem: str) -> str:
@@ -32,11 +34,11 @@ def run_cancelled(seconds: str) -> str:
 
 
 def recorded(n: int) -> str:
-    return f"Recorded {n} run{'s' if n != 1 else ''}."
+    return f"Recorded {plural(n, 'run')}."
 
 
 def pruned(n: int, before: str) -> str:
-    return f"Deleted {n} run{'s' if n != 1 else ''} started before {before}."
+    return f"Deleted {plural(n, 'run')} started before {before}."
 
 
 NO_RUNS = "No runs recorded yet: qms run and qms record add them."
@@ -52,9 +54,14 @@ def bias_words(bias: float) -> str:
     return f"{abs(bias):.0%} {'longer' if bias > 0 else 'shorter'} than estimated"
 
 
-def fallback_summary(rate: float, acceptance: float | None) -> str:
-    accepted = "" if acceptance is None else f"; when asked, people went ahead {acceptance:.0%} of the time"
-    return f"{rate:.0%} of runs used a lower quality than asked{accepted}."
+def fallbacks_line(runs: int, fallbacks: int, asked: int, accepted: int) -> str:
+    """`qms stats`: how often a lower quality was used, and what people said when they were asked."""
+    if not fallbacks:
+        return f"None of the {plural(runs, 'run')} used a lower quality than asked."
+    head = f"{fallbacks} of {plural(runs, 'run')} ({fallbacks / max(runs, 1):.0%}) used a lower quality than asked"
+    if not asked:
+        return head + "; nobody was asked first."
+    return head + f"; people were asked first {plural(asked, 'time')} and went ahead {plural(accepted, 'time')}."
 
 
 def exporter_serving(url: str, interval: str) -> str:
