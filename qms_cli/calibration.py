@@ -2,7 +2,9 @@
 
 A step's time is modelled as  passes x (L/T + L/h x w/T + A/Ta + c)  with L the matrix-product flops, h the
 hidden size, A the attention flops (predict.step_work). Fitting the four coefficients is a non-negative least
-squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 s sample count alike).
+squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 s sample count alike); the
+narrow-model term w stays only where it predicts the widest width measured. A decode is its convolutions plus
+a fixed cost per call, on each tile when tiled (qms_cli.tiles).
 """
 
 from __future__ import annotations
