@@ -199,7 +199,8 @@ def write_report(folder: Path, outcome: Any, cal: Calibration | None) -> Path:
 def _summary(cal: Calibration | None) -> str:
     if cal is None:
         return m.BENCH_NOTHING_FITTED
-    return f"{cal.device} · {cal.date} · " + m.bench_accuracy(cal.median_error, cal.p90_error, True)
+    missed = "" if goal_met(cal.p90_error) else " " + m.bench_goal_missed(GOAL_P90, *cal.band)
+    return f"{cal.device} · {cal.date} · " + m.bench_accuracy(cal.median_error, cal.p90_error, True) + missed
 
 
 def _bars(rows: list[tuple[str, float | None, float]], unit: str) -> str:
