@@ -2,12 +2,12 @@
 and three widths (the fit), and the decoders at a few sizes; with --evaluate, held-out sizes per tier and
 function (another width, each tier's own token count) that the fit never saw.
 
-Sizes: 128-wide heads as in FLUX.1 and Wan 2.1; widths of 2, 4 and 6 heads, held out at 3 (--quick too, on
-fewer tokens). Three widths, not two (issue 14): with two, the narrow-model term is whatever makes those two
-exactly right, so a speed quirk both share (power-of-two widths slower per flop on some processors) goes into
-the fit unseen; with three, the term is kept only where, fitted to the narrower two, it predicts the widest
-(calibration.fit), and the widths mix powers of two with others (FLUX.1's 3072 and Wan's 1536 and 5120 are 3
-or 5 times one). Token counts double up to a cap (8192; 512 with --quick) that is also the largest size
+Sizes: 128-wide heads as in FLUX.1 and Wan 2.1; widths of 2, 4 and 6 heads, held out at 3 (1, 3 and 4, held
+out at 2, with --quick). Three widths, not two (issue 14): with two, the narrow-model term is whatever makes
+those two exactly right, so a speed quirk both share (power-of-two widths slower per flop on some processors)
+goes into the fit unseen; with three, the term is kept only where, fitted to the narrower two, it predicts the
+widest (calibration.fit), and the widths mix powers of two with others (FLUX.1's 3072 and Wan's 1536 and 5120
+are 3 or 5 times one). Token counts double up to a cap (8192; 512 with --quick) that is also the largest size
 evaluated, so the fit always spans the sizes it is judged on; a tier whose own token count is larger is
 evaluated at the cap.
 
@@ -41,7 +41,7 @@ class Sizes(NamedTuple):
 
 FULL = Sizes((2, 4, 6), 3, (256, 1024, 2048, 4096, 8192), 64, 512, 8192, (64, 128, 256), 192, (48, 80, 128), 96,
              5.0)
-QUICK = Sizes((2, 4, 6), 3, (64, 128, 256, 512), 16, 64, 512, (32, 64), 48, (32, 64), 48, 0.5)
+QUICK = Sizes((1, 3, 4), 2, (64, 128, 256, 512), 16, 64, 512, (32, 64), 48, (32, 64), 48, 0.5)
 LAYERS = {"flux": [1, 2], "wan": [2]}  # FLUX: 1 double-stream + 2 single-stream blocks; Wan: 2 blocks
 STEP_OPTIONS = ("fp8-storage", "sequential")  # memory options a denoising pass is measured with (workloads.py)
 DECODE_OPTIONS = ("tiled",)
