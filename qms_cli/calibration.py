@@ -2,7 +2,9 @@
 
 A step's time is modelled as  passes x (L/T + L/h x w/T + A/Ta + c)  with L the matrix-product flops, h the
 hidden size, A the attention flops (predict.step_work). Fitting the four coefficients is a non-negative least
-squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 s sample count alike).
+squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 s sample count alike); the
+narrow-model term w stays only where it predicts the widest width measured. A decode is its convolutions plus
+a fixed cost per call, on each tile when tiled (qms_cli.tiles).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from qms_cli.fitting import nnls
+from qms_cli import tiles
+from qms_cli.fitting import held_out_score, nnls, nnls_columns
 from qms_cli.memfit import MemoryFit
 from qms_cli.speed import Speed
 from qms_cli.values import Value
@@ -82,14 +85,7 @@ def fit(samples: list[Sample]) -> dict[str, FamilyFit]:
         steps = [s for s in samples if s.kind == "step" and s.fit and s.family == family]
         if len(steps) < MIN_STEPS:
             continue
-        rows = [[s.lin / s.seconds, s.lin / s.hidden / s.seconds, s.attn / s.seconds, 1 / s.seconds] for s in steps]
-        lin, narrow, attn, overhead = nnls(rows, [1.0] * len(rows))
-        widest = max(s.hidden for s in steps)
-        if lin <= 0 or narrow / lin > 4 * widest:
-            # The widths measured cannot tell the two matrix-product terms apart; a width term alone would make
-            # full-size models look free, so fit without it.
-            lin, attn, overhead = nnls([[r[0], r[2], r[3]] for r in rows], [1.0] * len(rows))
-            narrow = 0.0
+        lin, narrow, attn, overhead = _step_terms(steps)
         decodes = [s for s in samples if s.kind == "decode" and s.fit and s.family == family]
         dec, dec_fixed = nnls([[s.decode / s.seconds, 1 / s.seconds] for s in decodes], [1.0] * len(decodes)) \
             if decodes else (0.0, 0.0)
@@ -99,12 +95,37 @@ def fit(samples: list[Sample]) -> dict[str, FamilyFit]:
     return out
 
 
+_PLAIN, _WIDTH = (0, 2, 3), (0, 1, 2, 3)  # the step terms without and with the narrow-model one
+
+
+def _step_terms(steps: list[Sample]) -> list[float]:
+    """(linear, narrow, attention, overhead) seconds per unit. The narrow-model term is kept only where it
+    earns its place: with three widths or more, when fitted to all but the widest it predicts the widest better
+    than a fit without it (what estimates do: full-size models are wider than anything measured); with any
+    number, when it does not swallow the main term."""
+    rows = [[s.lin / s.seconds, s.lin / s.hidden / s.seconds, s.attn / s.seconds, 1 / s.seconds] for s in steps]
+    ones = [1.0] * len(rows)
+    widths = [float(s.hidden) for s in steps]
+    terms = nnls(rows, ones)
+    # A width term alone would make full-size models look free (the widths measured cannot tell the two
+    # matrix-product terms apart); and one that predicts a wider model no better is noise fitted.
+    if terms[0] <= 0 or terms[1] / terms[0] > 4 * max(s.hidden for s in steps) or (
+            terms[1] > 0 and len(set(widths)) >= 3
+            and held_out_score(rows, widths, _PLAIN) <= held_out_score(rows, widths, _WIDTH)):
+        terms = nnls_columns(rows, ones, _PLAIN)
+    return terms
+
+
 def predicted(f: dict[str, FamilyFit], s: Sample) -> float:
     """What the fitted model says a sample takes (0 for a family without a fit)."""
     ff = f.get(s.family)
     if ff is None:
         return 0.0
-    return s.decode * ff.decode + ff.decode_overhead if s.kind == "decode" else ff.step(s)
+    if s.kind == "decode":
+        d = s.detail or {}
+        side = d.get("side", 0)
+        return tiles.decode_seconds(s.decode, ff.decode, ff.decode_overhead, tiles.grid(side, side, d.get("tile", 0)))
+    return ff.step(s)
 
 
 def errors(f: dict[str, FamilyFit], samples: list[Sample]) -> list[float]:
@@ -123,10 +144,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def band_for(p90: float) -> tuple[float, float]:
+GOAL_P90 = 0.10  # what calibration aims for: 9 in 10 sizes it was not fitted to within 10%
+
+
+def goal_met(p90: float) -> bool:
+    return p90 <= GOAL_P90
+
+
+def band_for(p90: float, worst: float = 0.0) -> tuple[float, float]:
     """The time range shown once calibrated: the measured 90th-percentile error, widened by a quarter, at
-    least +-10%."""
-    e = max(0.10, 1.25 * p90)
+    least +-10%; where the 90th percentile misses the goal, wide enough for the worst error measured too."""
+    e = max(GOAL_P90, 1.25 * p90, 0.0 if goal_met(p90) else worst)
     return (round(max(0.05, 1 - e), 3), round(1 + e, 3))
 
 
@@ -159,7 +187,8 @@ class Calibration(Value):
             "precision": self.precision,
             "coefficients": None if self.fit is None else {f: c.as_json() for f, c in self.fit.items()},
             "error": {"median_ape": round(self.median_error, 4), "p90_ape": round(self.p90_error, 4),
-                      "band": list(self.band)},
+                      "band": list(self.band), "goal_p90": GOAL_P90,
+                      "goal_met": None if self.fit is None else goal_met(self.p90_error)},
             "memory_margin": self.memory_margin, "partial": self.partial,
             "memory": None if self.memory is None else {f: m.as_json() for f, m in self.memory.items()},
             "options": self.options,

@@ -44,3 +44,24 @@ def _lstsq(rows: list[list[float]], targets: list[float]) -> list[float] | None:
                 f = a[i][col] / a[col][col]
                 a[i] = [x - f * y for x, y in zip(a[i], a[col], strict=True)]
     return [a[i][k] / a[i][i] for i in range(k)]
+
+
+def nnls_columns(rows: list[list[float]], targets: list[float], columns: tuple[int, ...]) -> list[float]:
+    """`nnls` on some of the columns; the others' coefficients are 0."""
+    coef = nnls([[r[i] for i in columns] for r in rows], targets)
+    full = [0.0] * len(rows[0])
+    for i, c in zip(columns, coef, strict=True):
+        full[i] = c
+    return full
+
+
+def held_out_score(rows: list[list[float]], groups: list[float], columns: tuple[int, ...]) -> float:
+    """How well a fit on `columns` to the rows of every group but the largest predicts the largest: the mean
+    absolute residual over its rows (rows scaled so that each target is 1: the residual is a relative error)."""
+    top = max(groups)
+    train = [r for r, g in zip(rows, groups, strict=True) if g != top]
+    test = [r for r, g in zip(rows, groups, strict=True) if g == top]
+    if not train or not test:
+        return math.inf
+    coef = nnls_columns(train, [1.0] * len(train), columns)
+    return sum(abs(_dot(r, coef) - 1.0) for r in test) / len(test)

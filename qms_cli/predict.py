@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from qms_cli import tiles
 from qms_cli.flops import pass_work
 from qms_cli.models import Component, Family, MemoryOption, ModelProfile
 from qms_cli.speed import Speed
@@ -173,7 +174,9 @@ def predict(model: ModelProfile, family: Family, resolution: int, steps: int, fr
     passes = family.guidance_passes
     step = passes * pass_seconds(lin, attn, arch["hidden"], speed) * effects.time_factor
     encode = sum(2 * c.params * g.text_tokens for c in tes) / speed.linear_flops
-    decode = family.decode_flops_per_pixel * pixels * g.frames / speed.decode_flops + speed.decode_overhead
+    tiling = tiles.grid(g.width, g.height, family.decode_tile if effects.tiled else 0)
+    decode = tiles.decode_seconds(family.decode_flops_per_pixel * pixels * g.frames, 1 / speed.decode_flops,
+                                  speed.decode_overhead, tiling)
     bw = speed.host_bandwidth
     load, per_task, per_step = 0.0, 0.0, 0.0
     if off == "none":

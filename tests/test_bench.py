@@ -47,6 +47,18 @@ def test_tiny_model_shaped_bench_calibrates_plans(tmp_path: Path) -> None:
     # Quick sizes take milliseconds, so their errors are noisy: only their shape is checked here; the
     # accuracy goal is measured by benchmarks/test_accuracy.py on the full sizes.
     assert all(e["predicted_seconds"] > 0 and e["measured_seconds"] > 0 for e in data["evaluations"])
+    # Three widths fitted, another held out; whether the held-out error met the goal is said, and a miss widens
+    # the range plans show to the worst error measured.
+    from qms_cli.bench.suite import QUICK
+
+    fitted = {s["detail"]["heads"] for s in cal["samples"] if s["kind"] == "step" and s["fit"]}
+    widths = {e["size"].split()[0] for e in data["evaluations"] if e["kind"] == "step"}
+    assert len(fitted) == 3 and fitted == set(QUICK.fit_heads) and widths == {str(QUICK.eval_heads * 128)}
+    error = cal["error"]
+    assert error["goal_p90"] == 0.1 and error["goal_met"] is (error["p90_ape"] <= 0.1)
+    judged = [e["error"] for e in data["evaluations"] if e["option"] in (None, "tiled")]
+    if not error["goal_met"]:
+        assert error["band"][1] >= 1 + max(judged) - 1e-3
     # The memory options diffusers offers, each measured next to a twin without it (on the processor:
     # 8-bit weight storage and tiled decoding; layer-by-layer offloading needs a card).
     options = {e["option"]: e for e in data["evaluations"] if e["option"]}

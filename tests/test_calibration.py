@@ -68,6 +68,39 @@ def test_percentile_and_band() -> None:
     assert percentile([], 0.9) == 0.0
     assert band_for(0.02) == (0.9, 1.1)  # at least +-10%
     assert band_for(0.2) == (0.75, 1.25)
+    # Missing the goal (9 in 10 within 10%): the range also covers the worst error measured.
+    assert band_for(0.2, worst=0.4) == (0.6, 1.4)
+    assert band_for(0.08, worst=0.4) == (0.9, 1.1)  # the goal met: the worst one is the tenth allowed out
+
+
+def test_tiled_decoding_costs_its_overlaps_and_a_fixed_cost_per_tile() -> None:
+    from qms_cli import tiles
+
+    # 192 px in 96 px tiles: 24 latent cells, 12-cell tiles every 9 cells -> tiles of 12, 12 and 6 cells a side.
+    assert tiles.grid(192, 192, 96) == (9, pytest.approx((30 / 24) ** 2))
+    # 832 x 480 in 512 px tiles: 104 cells across (64, 56 and 8 cells), 60 down (one tile, not split).
+    assert tiles.grid(832, 480, 512) == (3, pytest.approx(128 / 104))
+    assert tiles.grid(64, 64, 96) == (1, 1.0) and tiles.grid(1024, 1024, 0) == (1, 1.0)
+    # A fitted decoder: 1e-11 s a flop, 0.02 s a call; 1000 flops a pixel.
+    f = {"flux": FamilyFit(1e-12, 0.0, 1e-12, 0.0, 1e-11, 0.02)}
+    whole = Sample("decode", "flux", 1.0, decode=1000.0 * 192**2, detail={"side": 192})
+    tiled = replace(whole, detail={"side": 192, "tile": 96, "options": ["tiled"]})
+    assert predicted(f, whole) == pytest.approx(1000 * 192**2 * 1e-11 + 0.02)
+    assert predicted(f, tiled) == pytest.approx(1000 * 240**2 * 1e-11 + 9 * 0.02)
+
+
+def test_plans_count_tiling_in_the_decode() -> None:
+    from qms_cli.predict import Effects, predict
+
+    catalog = load_catalog()
+    model = catalog.models.models["flux-dev-fp8"]
+    family = catalog.models.families["flux"]
+    speed = catalog.throughput.gpu("NVIDIA GeForce RTX 4090")
+    plain = dict(predict(model, family, 1024, 20, None, Effects(), speed).parts)
+    tiled = dict(predict(model, family, 1024, 20, None, Effects(tiled=True), speed).parts)
+    # 1024 px in the family's 512 px tiles: 128 cells a side, tiles of 64, 64 and 32 cells.
+    assert tiled["decode"] == pytest.approx(plain["decode"] * (160 / 128) ** 2)
+    assert tiled["denoise"] == plain["denoise"]
 
 
 def calibration_for(fingerprint: str, samples: list[Sample] | None = None, **kw: Any) -> Calibration:
@@ -100,7 +133,19 @@ def test_plans_use_the_calibration(tmp_path: Path, qms: Any) -> None:
     seconds = predicted_["seconds"]
     assert seconds["high"] / seconds["expected"] == pytest.approx(1.1, rel=1e-3)  # the measured band, not x2
     out = qms("plan", "Create Image", "--quality", "low", "--yes").out
-    assert "calibrated on this machine on 2026-11-25" in out
+    assert "calibrated on this machine on 2026-11-25" in out and "short of" not in out
+
+
+def test_a_calibration_that_missed_its_goal_says_so_and_plans_show_its_wider_range(qms: Any) -> None:
+    res = probe()
+    cal = replace(calibration_for(res.cpu_fingerprint), median_error=0.12, p90_error=0.27, band=band_for(0.27, 0.41))
+    calibration.save(cal)
+    assert cal.as_json()["error"]["goal_met"] is False and cal.band == (0.59, 1.41)
+    seconds = qms("plan", "Create Image", "--quality", "low", "--json").json()["tasks"][0]["predicted"]["seconds"]
+    assert seconds["high"] / seconds["expected"] == pytest.approx(1.41, rel=1e-3)
+    assert seconds["low"] / seconds["expected"] == pytest.approx(0.59, rel=1e-3)
+    out = qms("plan", "Create Image", "--quality", "low", "--yes").out
+    assert "9 in 10 within 27%, short of the 10% qms aims for, so times are shown as wider ranges" in out
 
 
 def test_uncalibrated_plans_say_so(qms: Any) -> None:

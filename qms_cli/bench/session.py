@@ -136,6 +136,8 @@ def samples_of(catalog: Catalog, job_list: list[dict[str, Any]], results: list[d
             out.append(Sample("step", job["family"], r["seconds"], lin, attn, hidden, 0.0, job["fit"], job["tier"],
                               job["function"], detail))
         else:
+            if "tiled" in job.get("options", ()):
+                detail["tile"] = job.get("tile", job["side"] // 2)  # as the worker tiles it
             flops = family.decode_flops_per_pixel * job["side"] ** 2 * job["frames"]
             out.append(Sample("decode", job["family"], r["seconds"], decode=flops, fit=job["fit"], tier=job["tier"],
                               function=job["function"], detail=detail))
@@ -171,16 +173,18 @@ def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int
         return BenchResult(None, (), failures, interrupted, len(results))
     memory, margin = fit_memory(samples, memfit.MARGIN_SLACK if device.startswith("cuda") else memfit.PROCESSOR_SLACK)
     held = [s for s in samples if not s.fit and not (s.detail or {}).get("options")]
-    judged = held or [s for s in samples if s.fit]
+    # Judged: the held-out sizes, and tiled decodes (predicted by the fitted decoder on its tiles, as plans are).
+    judged = held + [s for s, _ in _pairs(samples) if (s.detail or {})["options"] == ["tiled"]] \
+        or [s for s in samples if s.fit]
     errs = errors(coefficients, judged)
     p90 = percentile(errs, 0.9)
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     options = option_effects(samples)
     cal = Calibration(fingerprint, hello.get("device", device), now, __version__, hello.get("torch"), threads,
-                      dtype, coefficients, median(errs), p90, band_for(p90), tuple(samples), {}, margin, interrupted,
-                      memory or None, options or None)
+                      dtype, coefficients, median(errs), p90, band_for(p90, max(errs, default=0.0)), tuple(samples),
+                      {}, margin, interrupted, memory or None, options or None)
     evaluations = tuple(_evaluate(coefficients, memory, margin or 1.0, s) for s in held if s.family in coefficients)
-    evaluations += _option_evaluations(catalog, samples, memory)
+    evaluations += _option_evaluations(catalog, samples, memory, coefficients)
     return BenchResult(cal, evaluations, failures, interrupted, len(results))
 
 
@@ -246,10 +250,12 @@ def _pairs(samples: list[Sample]) -> list[tuple[Sample, Sample]]:
             if (s.detail or {}).get("options") and (s.detail or {}).get("twin") in by_id]
 
 
-def _option_evaluations(catalog: Catalog, samples: list[Sample], memory: dict[str, MemoryFit]) -> tuple[Evaluation,
-                                                                                                        ...]:
+def _option_evaluations(catalog: Catalog, samples: list[Sample], memory: dict[str, MemoryFit],
+                        coefficients: dict[str, Any]) -> tuple[Evaluation, ...]:
     """What the model profiles say each option costs or saves (time_factor, storage_factor, a tiled decoder's
-    workspace capped at one tile), applied to the twin's measurement, against what the option measured."""
+    workspace capped at one tile), applied to the twin's measurement, against what the option measured; a
+    tiled decode's time is the fitted decoder's on its tiles (overlaps and a fixed cost per tile), as plans
+    predict it."""
     defs = catalog.models.options
     out = []
     for s, twin in _pairs(samples):
@@ -263,8 +269,9 @@ def _option_evaluations(catalog: Catalog, samples: list[Sample], memory: dict[st
             elif name == "tiled" and s.family in memory:
                 f = memory[s.family]
                 pb = d.get("weight_bytes", 0) + f.decode_fixed + f.decode_per_pixel * (d["side"] // 2) ** 2
-        out.append(Evaluation(s.kind, s.family, None, None, _size(s), twin.seconds * o.time_factor, s.seconds,
-                              name, pb, mb))
+        seconds = predicted(coefficients, s) if name == "tiled" and s.family in coefficients \
+            else twin.seconds * o.time_factor
+        out.append(Evaluation(s.kind, s.family, None, None, _size(s), seconds, s.seconds, name, pb, mb))
     return tuple(out)
 
 

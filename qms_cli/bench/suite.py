@@ -1,10 +1,15 @@
 """What `qms bench` measures: scaled-down denoisers of each family the tiers use, at a ladder of token counts
-and two widths (the fit), and the decoders at a few sizes; with --evaluate, held-out sizes per tier and
-function (a third width, each tier's own token count) that the fit never saw.
+and three widths (the fit), and the decoders at a few sizes; with --evaluate, held-out sizes per tier and
+function (another width, each tier's own token count) that the fit never saw.
 
-Sizes: 128-wide heads as in FLUX.1 and Wan 2.1; widths of 2 and 4 heads (1 and 3 with --quick); token counts
-doubling up to a cap (8192; 512 with --quick) that is also the largest size evaluated, so the fit always spans
-the sizes it is judged on; a tier whose own token count is larger is evaluated at the cap.
+Sizes: 128-wide heads as in FLUX.1 and Wan 2.1; widths of 2, 4 and 6 heads, held out at 3 (1, 3 and 4, held
+out at 2, with --quick). Three widths, not two (issue 14): with two, the narrow-model term is whatever makes
+those two exactly right, so a speed quirk both share (power-of-two widths slower per flop on some processors)
+goes into the fit unseen; with three, the term is kept only where, fitted to the narrower two, it predicts the
+widest (calibration.fit), and the widths mix powers of two with others (FLUX.1's 3072 and Wan's 1536 and 5120
+are 3 or 5 times one). Token counts double up to a cap (8192; 512 with --quick) that is also the largest size
+evaluated, so the fit always spans the sizes it is judged on; a tier whose own token count is larger is
+evaluated at the cap.
 
 Memory options (with --evaluate): each option diffusers offers that the family's models list -- weights stored
 in 8 bits (layerwise casting) and, on a card, layer-by-layer offloading for a denoising pass; tiled decoding
@@ -34,8 +39,9 @@ class Sizes(NamedTuple):
     cap_s: float
 
 
-FULL = Sizes((2, 4), 3, (256, 1024, 2048, 4096, 8192), 64, 512, 8192, (64, 128, 256), 192, (48, 80, 128), 96, 5.0)
-QUICK = Sizes((1, 3), 2, (64, 128, 256, 512), 16, 64, 512, (32, 64), 48, (32, 64), 48, 0.5)
+FULL = Sizes((2, 4, 6), 3, (256, 1024, 2048, 4096, 8192), 64, 512, 8192, (64, 128, 256), 192, (48, 80, 128), 96,
+             5.0)
+QUICK = Sizes((1, 3, 4), 2, (64, 128, 256, 512), 16, 64, 512, (32, 64), 48, (32, 64), 48, 0.5)
 LAYERS = {"flux": [1, 2], "wan": [2]}  # FLUX: 1 double-stream + 2 single-stream blocks; Wan: 2 blocks
 STEP_OPTIONS = ("fp8-storage", "sequential")  # memory options a denoising pass is measured with (workloads.py)
 DECODE_OPTIONS = ("tiled",)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from qms_cli.bench.rungs import RungsOutcome
-from qms_cli.calibration import Calibration
+from qms_cli.calibration import GOAL_P90, Calibration, goal_met
 from qms_cli.render import messages as m
 from qms_cli.render.output import emit_json, emit_lines, use_rich
 from qms_cli.render.table import Table, emit_table
@@ -165,6 +165,8 @@ def result_lines(outcome: Any, cal: Calibration | None) -> list[str]:
             lines.append(m.bench_too_few(outcome.measured))
         else:
             lines.append(m.bench_accuracy(cal.median_error, cal.p90_error, bool(outcome.evaluations)))
+            if not goal_met(cal.p90_error):
+                lines.append(m.bench_goal_missed(GOAL_P90, *cal.band))
     if outcome.interrupted:
         lines.append(m.bench_interrupted(outcome.measured if not isinstance(outcome, RunnerOutcome)
                                          else len(outcome.results)))

@@ -142,9 +142,18 @@ def size_or_na(n: int | None) -> str:
     return format_size(n)
 
 
+def bench_goal_missed(aim: float, low: float, high: float) -> str:
+    """The held-out error is worse than calibration aims for: said plainly, with the wider range plans use."""
+    return (f"That misses what qms aims for (9 in 10 within {aim:.0%}), so plans on this machine show each time "
+            f"as a wider range: from {1 - low:.0%} less to {high - 1:.0%} more than the estimate.")
+
+
 def estimates_calibrated(date: str, p90: float, partial: bool) -> str:
+    from qms_cli.calibration import GOAL_P90, goal_met
+
     part = " (from an interrupted run)" if partial else ""
-    return f"Estimates calibrated on this machine on {date}{part}: 9 in 10 within {p90:.0%}."
+    short = "" if goal_met(p90) else f", short of the {GOAL_P90:.0%} qms aims for, so times are shown as wider ranges"
+    return f"Estimates calibrated on this machine on {date}{part}: 9 in 10 within {p90:.0%}{short}."
 
 
 ESTIMATES_UNCALIBRATED = ("Estimates are not calibrated for this machine yet, so times are wide ranges; "
