@@ -22,9 +22,11 @@ MIB = 2**20
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     require_prometheus()
     folder = tmp_path_factory.mktemp("fleet")
-    a = Exporter("--interval", "1s", "--hardware", "rtx-4090-24gb", "--hostname", "host-a")
-    b = Exporter("--interval", "1s", "--hardware", "rtx-3060-12gb", "--hostname", "host-b")
-    d = Exporter("--interval", "1s", "--hardware", "laptop-8gb", "--hostname", "host-d")
+    # A module-scoped fixture runs before the per-test isolation: give the exporters folders of their own.
+    own = {f"QMS_{name}_DIR": str(folder / name.lower()) for name in ("DATA", "CACHE", "LOG")}
+    a = Exporter("--interval", "1s", "--hardware", "rtx-4090-24gb", "--hostname", "host-a", env=own)
+    b = Exporter("--interval", "1s", "--hardware", "rtx-3060-12gb", "--hostname", "host-b", env=own)
+    d = Exporter("--interval", "1s", "--hardware", "laptop-8gb", "--hostname", "host-d", env=own)
     with dcgm_standin() as dcgm_port:
         prom = Prometheus(folder, {"qms": [a.port, b.port, d.port], "dcgm": [dcgm_port]})
         try:

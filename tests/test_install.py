@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import site
 import subprocess
 import sys
@@ -33,7 +34,8 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path: Path) -> None:
     elsewhere.mkdir()
     where = subprocess.run([str(python), "-c", "import qms_cli, qms_cli.paths as p; "
                             "print(qms_cli.__file__); print(p.bundled('profiles'))"],
-                           cwd=elsewhere, check=True, capture_output=True, text=True).stdout.split()
+                           cwd=elsewhere, check=True, capture_output=True, text=True,
+                           env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}).stdout.split()
     assert where[0].startswith(str(env_dir)) and where[1].startswith(str(target_site))
     qms = env_dir / "bin" / "qms"
     result = subprocess.run([str(qms), "tiers", "--json"], cwd=elsewhere, capture_output=True, text=True,
