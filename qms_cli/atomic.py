@@ -205,7 +205,7 @@ def replace_if_unchanged(path: Path, text: str, expected: Identity, expected_byt
 def _is(name: str, expected: Identity) -> bool:
     """Whether `name` has the identity of the file that was read (no bytes read)."""
     try:
-        return identity(os.stat(name)) == expected
+        return identity(os.lstat(name)) == expected  # a symlink put there is not the file read
     except OSError:
         return False
 
