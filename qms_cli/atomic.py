@@ -19,6 +19,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from qms_cli.errors import DataError
 
@@ -131,21 +132,27 @@ def _has_flock() -> bool:
     return True
 
 
+_RENAMEAT2: list[object] = []  # libc's renameat2, looked up once (None where there is none)
+
+
 def _exchange(a: str, b: str) -> bool:
     """Swap two names in one step (Linux renameat2 RENAME_EXCHANGE); False where that is not supported."""
     import sys
 
     if not sys.platform.startswith("linux"):
         return False
-    import ctypes
+    if not _RENAMEAT2:
+        import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    fn = getattr(libc, "renameat2", None)
+        _RENAMEAT2.append(getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None))
+    fn: Any = _RENAMEAT2[0]
     if fn is None:
         return False
     at_fdcwd, rename_exchange = -100, 2
     if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
         return True
+    import ctypes
+
     err = ctypes.get_errno()
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
         return False
@@ -162,15 +169,19 @@ def replace_if_unchanged(path: Path, text: str, expected: Identity, expected_byt
     program's save must fit between two of its saves (every 5 ms in issue 15's test), and flushing first
     takes about as long."""
     target = path.resolve()  # a symlink stays a symlink: its target is replaced
-    remove_abandoned(target)
     tmp = Temporary(path, target, text, sync=sync_first)
     try:
+        # A cheap look first: most saves by the other program are seen here, before anything is swapped.
+        if not _is(str(target), expected):
+            return False
         try:
             swapped = _exchange(tmp.name, str(target))
         except FileNotFoundError:
             return False  # removed meanwhile: the caller reads again and says so
         if swapped:
-            if _holds(tmp.name, expected, expected_bytes, limit):
+            # Until a save that came in between is put back, the file holds qms's copy without it: decide on
+            # the identity at once, and read the bytes (a same-size save in place) only when it matches.
+            if _is(tmp.name, expected) and _holds(tmp.name, expected, expected_bytes, limit):
                 if not sync_first:
                     os.fsync(tmp.fd)  # the new file, now in place
                 _fsync_dir(target.parent)
@@ -189,6 +200,14 @@ def replace_if_unchanged(path: Path, text: str, expected: Identity, expected_byt
         raise DataError(f"{path}: cannot be written ({e.strerror or e}); the file is unchanged") from None
     finally:
         tmp.discard()
+
+
+def _is(name: str, expected: Identity) -> bool:
+    """Whether `name` has the identity of the file that was read (no bytes read)."""
+    try:
+        return identity(os.lstat(name)) == expected  # a symlink put there is not the file read
+    except OSError:
+        return False
 
 
 def _holds(name: str, expected: Identity, expected_bytes: bytes, limit: int) -> bool:

@@ -107,7 +107,8 @@ def find_project(where: str | os.PathLike[str] | None = None) -> Path:
     raise DataError(f"no {PROJECT_FILE} in {here} or its parents; create one with `qms init` or pass --project")
 
 
-def read_project(path: Path, tier_ids: list[str] | None = None, *, cached: bool = True) -> Project:
+def read_project(path: Path, tier_ids: list[str] | None = None, *, cached: bool = True,
+                 known: set[str] | None = None) -> Project:
     """The validated project; with tier_ids, its quality and overrides must name those tiers.
     A ProjectError says why it cannot be used."""
     from qms_cli.cache import load_validated
@@ -116,7 +117,7 @@ def read_project(path: Path, tier_ids: list[str] | None = None, *, cached: bool 
     try:
         raw, st = read_bytes(path, PROJECT_LIMIT)
         text = decode(raw, str(path))
-        data = load_validated("project", text, lambda: _parse(text, path)) if cached else _parse(text, path)
+        data = load_validated("project", text, lambda: _parse(text, path)) if cached else _parse(text, path, known)
     except ReadError as e:
         raise ProjectError(ProjectProblem(str(path), e.kind, e.message, limit=e.limit, value=e.reason)) from None
     except ParseError as e:
@@ -144,15 +145,30 @@ def check_tiers(project: Project, tier_ids: list[str]) -> None:
                                           accepted=tuple(tier_ids)))
 
 
-def _parse(text: str, path: Path) -> Any:
+def _parse(text: str, path: Path, known: set[str] | None = None) -> Any:
+    """Parsed and validated; `known` holds the owned parts (quality, quality_overrides) already found valid,
+    which need no second look: the schema constrains nothing else (every other key is the app's)."""
     from qms_cli.catalog import schema_problems, summary
     from qms_cli.parsing import parse_json
 
     data = parse_json(text, str(path))
+    owned = _owned(data)
+    if known is not None and owned in known:
+        return data
     problems = schema_problems(data, text, str(path), "project")
     if problems:
         raise ProjectError(_schema_problem(path, data, problems[0].path, summary(problems)))
+    if known is not None and owned is not None:
+        known.add(owned)
     return data
+
+
+def _owned(data: Any) -> str | None:
+    import json
+
+    if not isinstance(data, dict):
+        return None
+    return json.dumps({k: data[k] for k in ("quality", "quality_overrides") if k in data}, sort_keys=True)
 
 
 def _parse_problem(path: Path, e: Any) -> ProjectProblem:
@@ -218,18 +234,20 @@ def update_project(path: Path, change: Callable[[Project], str],
     """Apply `change` (project -> new text) under the lock; (project after, whether it changed).
     The result must be a valid project (naming only `tier_ids`, when given) or nothing is written. When
     another program saves the file meanwhile, its save is read and the change applied to it again."""
-    from qms_cli.atomic import replace_if_unchanged
+    from qms_cli.atomic import remove_abandoned, replace_if_unchanged
     from qms_cli.cache import remember_validated
 
+    known: set[str] = set()  # a retry must fit between two saves of the other program: validate once
     with _lock(path):
+        remove_abandoned(path.resolve())
         for attempt in range(SAVE_ATTEMPTS):
             # A change is validated anyway (the result is checked), so the cache would only add a write.
-            before = read_project(path, cached=False)
+            before = read_project(path, cached=False, known=known)
             try:
                 text = change(before)
             except RecursionError:
                 raise ProjectError(_too_deep(path)) from None
-            after = _checked(path, text, tier_ids)
+            after = _checked(path, text, tier_ids, known)
             if text == before.text:
                 return after, False
             assert before.identity is not None and before.raw is not None
@@ -241,12 +259,12 @@ def update_project(path: Path, change: Callable[[Project], str],
                                       f"was about to ({SAVE_ATTEMPTS} tries); the file is as that program left it"))
 
 
-def _checked(path: Path, text: str, tier_ids: list[str] | None) -> Project:
+def _checked(path: Path, text: str, tier_ids: list[str] | None, known: set[str] | None = None) -> Project:
     """The project `text` would be, checked as a whole (format, owned keys, tiers) before it is written."""
     from qms_cli.parsing import ParseError
 
     try:
-        project = Project(path, text, _parse(text, path))
+        project = Project(path, text, _parse(text, path, known))
     except ParseError as e:  # qms's own edit produced an invalid file: refuse rather than write it
         raise ProjectError(_parse_problem(path, e)) from None
     except RecursionError:
