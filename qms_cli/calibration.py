@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -144,6 +144,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
+VERSION = 2  # 2: a pass's work counted from the architecture (qms_cli/flops.py)
 GOAL_P90 = 0.10  # what calibration aims for: 9 in 10 sizes it was not fitted to within 10%
 
 
@@ -179,10 +180,11 @@ class Calibration(Value):
     partial: bool = False
     memory: dict[str, MemoryFit] | None = None  # working memory by model family (qms_cli.memfit)
     options: dict[str, dict[str, float]] | None = None  # "family/option" -> measured factors (time, storage, work)
+    version: int = VERSION  # 1: speeds fitted when a pass's work was counted from all parameters (set aside)
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "version": 1, "fingerprint": self.fingerprint, "device": self.device, "date": self.date,
+            "version": VERSION, "fingerprint": self.fingerprint, "device": self.device, "date": self.date,
             "qms_version": self.qms_version, "torch_version": self.torch_version, "threads": self.threads,
             "precision": self.precision,
             "coefficients": None if self.fit is None else {f: c.as_json() for f, c in self.fit.items()},
@@ -226,7 +228,7 @@ class Calibration(Value):
                    d["precision"], f, d["error"]["median_ape"], d["error"]["p90_ape"], tuple(d["error"]["band"]),
                    tuple(Sample.from_json(s) for s in d["samples"]), d["configurations"], d["memory_margin"],
                    d["partial"], None if mem is None else {k: MemoryFit.from_json(v) for k, v in mem.items()},
-                   d.get("options"))
+                   d.get("options"), d.get("version", 1))
 
 
 def _family_speed(f: FamilyFit, base: Speed) -> tuple[float, float, float, float, float | None, float]:
@@ -317,6 +319,13 @@ def for_resources(resources: Any) -> tuple[dict[str, Calibration], list[str]]:
 
             problems.append(calibration_unreadable(e.message))
             continue
+        if cal is not None and cal.version < VERSION and cal.fit:
+            # Its speeds were fitted to work counted the old way (every parameter for every token): planning with
+            # them would be ~1.8x off. Memory fits and a runner's whole-task times do not depend on that count.
+            from qms_cli.render.messages import calibration_outdated
+
+            problems.append(calibration_outdated(cal.device, cal.date[:10]))
+            cal = replace(cal, fit=None)
         if cal is not None:
             out[fp] = cal
     return out, problems

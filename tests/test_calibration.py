@@ -148,6 +148,20 @@ def test_a_calibration_that_missed_its_goal_says_so_and_plans_show_its_wider_ran
     assert "9 in 10 within 27%, short of the 10% qms aims for, so times are shown as wider ranges" in out
 
 
+def test_speeds_fitted_by_an_older_qms_are_set_aside_with_a_note(qms: Any) -> None:
+    res = probe()
+    path = calibration.save(calibration_for(res.cpu_fingerprint))
+    data = json.loads(path.read_text())
+    assert data["version"] == 2
+    data["version"] = 1  # as qms wrote it before work was counted from the architecture
+    path.write_text(json.dumps(data))
+    validate_output(data, "calibration")
+    result = qms("plan", "Create Image", "--quality", "low", "--json")
+    assert result.code == 0 and result.json()["tasks"][0]["predicted"]["calibrated"] is False
+    assert "made by an older qms" in result.err and "qms bench" in result.err
+    assert json.loads(path.read_text()) == data  # the file is left as it was
+
+
 def test_uncalibrated_plans_say_so(qms: Any) -> None:
     out = qms("plan", "Create Image", "--yes").out
     assert "not calibrated" in out and "qms bench" in out

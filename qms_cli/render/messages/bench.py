@@ -164,6 +164,12 @@ def calibration_unreadable(problem: str) -> str:
     return f"Note: a calibration could not be read, so estimates are uncalibrated until qms bench runs again: {problem}"
 
 
+def calibration_outdated(device: str, date: str) -> str:
+    return (f"Note: the speeds qms bench measured on {device} on {date} were made by an older qms, which counted "
+            "the work of a step differently, so they are set aside: estimates are uncalibrated until qms bench runs "
+            "again")
+
+
 def runner_implausible(n: int, example: str, took: str, expected: str) -> str:
     return (f"Not saved as this machine's speed: {n} run{'s' if n != 1 else ''} of your command finished far "
             f"sooner than the work can take ({example}: {took}, where about {expected} was expected); check that "
