@@ -1,5 +1,5 @@
-"""Predicted peak graphics memory against every published row with a peak (docs/memory-measurements.md, from
-../shared/reference/measurements.md and figures.md): never under, over by at most 15% (issue 14, item 6).
+"""Predicted peak graphics memory against every published row with a peak (docs/memory-measurements.md, each
+row with its published source): never under, over by at most 15% (issue 14, item 6).
 
 Each row says how it is used: "seeded" (a family coefficient in models.yaml was derived from it: this checks the
 arithmetic), "held out" (nothing was fitted to it), or "not modelled" (a configuration qms does not plan, with

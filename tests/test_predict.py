@@ -1,4 +1,4 @@
-"""The estimator against published figures (../shared/reference/figures.md) and its own invariants.
+"""The estimator against published figures (docs/measurements.md, docs/memory-measurements.md) and its own invariants.
 
 Which figures seeded coefficients (models.yaml, throughput.yaml) and which are held out is said per row: a
 seeded row checks the arithmetic; a held-out row checks the model.
