@@ -12,8 +12,6 @@ from tests.conftest import ROOT
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)|href=\"([^\"]+)\"")
 RELATIVE = re.compile(r"(?<![\w/.])((?:\.\./)+[\w./-]*)")  # ../x, ../../x
-# Written on a sibling branch of the same issue (the published figures); checked like the rest once it is here.
-PENDING = {"docs/measurements.md"}
 
 
 def outside(doc: Path, target: str) -> bool:
@@ -30,7 +28,7 @@ def test_links_stay_inside_the_repository(doc: Path) -> None:
             continue
         assert not outside(doc, target), f"{doc.name}: {target} leaves the repository"
         path = (doc.parent / target).resolve()
-        assert path.exists() or str(path.relative_to(ROOT.resolve())) in PENDING, f"{doc.name}: {target} is missing"
+        assert path.exists(), f"{doc.name}: {target} is missing"
     for match in RELATIVE.finditer(text):
         assert not outside(doc, match.group(1)), f"{doc.name}: {match.group(1)} leaves the repository"
     assert "shared folder" not in text and "/shared/" not in text, f"{doc.name} points at the shared folder"
