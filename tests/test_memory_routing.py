@@ -123,7 +123,7 @@ def test_probe_reports_main_memory() -> None:
 def test_technical_shows_which_options_were_relaxed() -> None:
     r = run_qms("plan", "Create Image", "--quality", "low", "--hardware", "rtx-4090-24gb", "--technical")
     assert r.code == 0, r.err
-    assert "memory options: without --lowvram (compared with the mapping)" in r.out
+    assert "Create Image: memory options without --lowvram (compared with the mapping)" in r.out
 
 
 @pytest.mark.parametrize("machine_name", ["rtx-3060-12gb", "rtx-4080-16gb", "rtx-4090-24gb", "cpu-only"])

@@ -42,7 +42,11 @@ def task_table(plans: list[Plan]) -> Table:
     for p in plans:
         r = p.route.chosen
         name = p.route.function + (f" ×{p.task.count}" if p.task.count > 1 else "")
-        cells = [name, r.tier.label, m.duration_range(r.prediction.low, r.prediction.high), memory_cell(p), status(p)]
+        if p.route.runnable:
+            cells = [name, r.tier.label, m.duration_range(r.prediction.low, r.prediction.high), memory_cell(p),
+                     status(p)]
+        else:  # nothing is shown as if it would run: no time, no memory bar
+            cells = [name, p.route.requested.label, m.NOT_APPLICABLE, m.NOT_APPLICABLE, status(p)]
         if fleet:
             cells.append(f"{p.host} #{r.device.index}" if p.host and r.device else p.host or "")
         table.add(*cells, highlight=p.fallback)
@@ -86,7 +90,7 @@ def technical_lines(plan: Plan) -> list[str]:
     left_out, added = relaxed(r.config, r.tier.mappings[plan.route.function])
     return [f"{plan.route.function}: {r.config.model} {r.prediction.width}x{r.prediction.height} "
             f"{r.config.steps or ''} steps {' '.join(r.config.options)} · {r.prediction.basis}",
-            f"  memory options: {m.options_relaxed(' '.join(left_out), ' '.join(added))}; main memory "
+            f"{plan.route.function}: memory options {m.options_relaxed(' '.join(left_out), ' '.join(added))}; main memory "
             f"{format_size(r.prediction.ram)} of {format_size(plan.route.available_ram)}"]
 
 

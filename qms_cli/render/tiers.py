@@ -40,7 +40,8 @@ def tier_table(listing: TierListing, technical: bool) -> Table:
             h = here[tier.id][fn]
             first = i == 0
             quality = label if first else tier.description if i == 1 else ""
-            cells = [quality, fn, m.duration_range(h.low, h.high), tier.time_label if first else "",
+            time = m.NOT_APPLICABLE if h.status == "cannot_run" else m.duration_range(h.low, h.high)
+            cells = [quality, fn, time, tier.time_label if first else "",
                      status_cell(h, tiers)]
             if technical:
                 cells += [card if first else "", configuration(tier.mappings[fn])]
@@ -67,6 +68,9 @@ def times_line(listing_here: dict[str, dict[str, Here]], tiers: TierSet, tier: T
     it (and the quality that actually runs, when a lower one does)."""
     parts = []
     for fn, h in listing_here[tier.id].items():
+        if h.status == "cannot_run":
+            parts.append(m.time_here_cannot_run(fn))
+            continue
         runs_as = tiers.get(h.runs_as).label if h.runs_as != tier.id else None
         parts.append(m.time_here(fn, m.duration_range(h.low, h.high), runs_as))
     return m.times_here(parts)

@@ -11,6 +11,8 @@ from qms_cli.units import format_size
 if TYPE_CHECKING:
     from qms_cli.project import ProjectProblem
 
+NOT_APPLICABLE = "—"  # a cell with nothing to say (a task that cannot run has no time)
+
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     """"1 run", "2 runs", "0 runs"; `many` for irregular plurals ("1 is", "2 are" aside)."""
@@ -85,6 +87,11 @@ def time_here(function: str, took: str, runs_as: str | None) -> str:
     """"Create Image about 31 min – 2 h" (" as ⚡ Low" when a lower quality runs)."""
     instead = f" as {runs_as}" if runs_as else ""
     return f"{function} about {took}{instead}"
+
+
+def time_here_cannot_run(function: str) -> str:
+    """`qms show`: a function no quality can run on this machine."""
+    return f"{function} cannot run here"
 
 
 def times_here(parts: list[str]) -> str:
