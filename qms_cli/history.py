@@ -73,20 +73,14 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     except (OSError, sqlite3.Error) as e:
         raise DataError(f"{path}: cannot open the history database ({e})") from None
-    try:
+    with _closed_on_error(db, path):
         version = _identify(db, path)
         _check(db, path)
         if version < LATEST:
             _migrate(db, path)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        return db
-    except sqlite3.DatabaseError as e:
-        db.close()
-        raise DataError(why(path, e)) from None
-    except DataError:
-        db.close()
-        raise
+    return db
 
 
 def open_read(path: Path, *, check: bool = True) -> sqlite3.Connection:
@@ -102,12 +96,19 @@ def open_read(path: Path, *, check: bool = True) -> sqlite3.Connection:
                              isolation_level=None, uri=True)
     except sqlite3.Error as e:
         raise DataError(f"{path}: cannot open the history database ({e})") from None
-    try:
+    with _closed_on_error(db, path):
         if _identify(db, path) == 0:
             raise DataError(f"{path}: no history yet (qms run and qms record write it)")
         if check:
             _check(db, path)
-        return db
+    return db
+
+
+@contextmanager
+def _closed_on_error(db: sqlite3.Connection, path: Path) -> Iterator[None]:
+    """Opening a history: any failure closes the connection; a damaged file is a DataError naming it."""
+    try:
+        yield
     except sqlite3.DatabaseError as e:
         db.close()
         raise DataError(why(path, e)) from None

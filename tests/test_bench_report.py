@@ -47,13 +47,13 @@ def check_page(page: str, terminal: str) -> None:
 def test_a_recorded_evaluate_run_charts_held_out_and_fitted_sizes(tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from qms_cli.render import bench
+    from qms_cli.render import bench, bench_report
 
     monkeypatch.setenv("QMS_OUTPUT", "plain")
     outcome, cal = recorded()
     bench.show(outcome, cal, None, None)
     terminal = capsys.readouterr().out
-    page = bench.write_report(tmp_path, outcome, cal).read_text()
+    page = bench_report.write_report(tmp_path, outcome, cal).read_text()
     check_page(page, terminal)
     fitted = [s for s in cal.samples if s.fit and not (s.detail or {}).get("options")]
     measured_memory = [s for s in fitted if (s.detail or {}).get("work_bytes") is not None]
@@ -67,13 +67,13 @@ def test_a_recorded_evaluate_run_charts_held_out_and_fitted_sizes(tmp_path: Path
 @pytest.mark.parametrize("which", [0, 1], ids=["failures and no calibration", "full-size rungs"])
 def test_other_runs_say_the_same_on_the_page(which: int, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from qms_cli.render import bench
+    from qms_cli.render import bench, bench_report
 
     monkeypatch.setenv("QMS_OUTPUT", "plain")
     outcome = bench_outcome()[which]
     bench.show(outcome, None, None, None)
     terminal = capsys.readouterr().out
-    page = bench.write_report(tmp_path, outcome, None).read_text()
+    page = bench_report.write_report(tmp_path, outcome, None).read_text()
     check_page(page, terminal)
     assert page.count("<tr>") == 1 + len(outcome.evaluations if which == 0 else outcome.checks)
 

@@ -82,7 +82,9 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
             interrupted, outcome = result.interrupted, result
     saved, problem = calibration.save_or_keep(cal, output) if cal is not None else (None, None)
     if report is not None:
-        view.write_report(report, outcome, cal)
+        from qms_cli.render.bench_report import write_report
+
+        write_report(report, outcome, cal)
     if as_json:
         view.emit_json_result(outcome, cal, saved)
     else:

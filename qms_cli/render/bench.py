@@ -215,10 +215,3 @@ def rung_table(outcome: Any) -> Table:
                   m.size_or_na(c.predicted_bytes), m.size_or_na(c.measured_bytes), m.bench_said(c.router_fits),
                   m.bench_happened(c.status, c.fits, c.why), highlight=c.fits is not None and c.fits != c.router_fits)
     return table
-
-
-def write_report(folder: Path, outcome: Any, cal: Calibration | None) -> Path:
-    """A self-contained HTML page (render/bench_report.py)."""
-    from qms_cli.render.bench_report import write_report as write
-
-    return write(folder, outcome, cal)

@@ -90,8 +90,8 @@ def technical_lines(plan: Plan) -> list[str]:
     left_out, added = relaxed(r.config, r.tier.mappings[plan.route.function])
     return [f"{plan.route.function}: {r.config.model} {r.prediction.width}x{r.prediction.height} "
             f"{r.config.steps or ''} steps {' '.join(r.config.options)} · {r.prediction.basis}",
-            f"{plan.route.function}: memory options {m.options_relaxed(' '.join(left_out), ' '.join(added))}; main memory "
-            f"{format_size(r.prediction.ram)} of {format_size(plan.route.available_ram)}"]
+            f"{plan.route.function}: memory options {m.options_relaxed(' '.join(left_out), ' '.join(added))}; "
+            f"main memory {format_size(r.prediction.ram)} of {format_size(plan.route.available_ram)}"]
 
 
 def summary_lines(plans: list[Plan], errors: int) -> list[str]:

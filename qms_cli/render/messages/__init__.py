@@ -8,5 +8,6 @@ tier and function and checks them with jargon.py.
 from qms_cli.render.messages.bench import *  # noqa: F403
 from qms_cli.render.messages.core import *  # noqa: F403
 from qms_cli.render.messages.memory import *  # noqa: F403
+from qms_cli.render.messages.project import *  # noqa: F403
 from qms_cli.render.messages.queue import *  # noqa: F403
 from qms_cli.render.messages.runs import *  # noqa: F403
