@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from qms_cli import history
+from qms_cli.runs import history
 
 
 @pytest.fixture(scope="module")

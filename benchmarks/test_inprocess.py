@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from qms_cli.catalog import load_catalog
-from qms_cli.quality import set_quality, show
+from qms_cli.catalog.load import load_catalog
+from qms_cli.project.quality import set_quality, show
 
 
 def test_load_catalog_from_cache(benchmark: Any, tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from qms_cli.catalog import load_catalog
+from qms_cli.catalog.load import load_catalog
 from qms_cli.hardware import probe
-from qms_cli.routing import Router
+from qms_cli.plan.routing import Router
 
 CATALOG = load_catalog()
 RES = probe(hardware="rtx-4090-24gb", catalog=CATALOG)

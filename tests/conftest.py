@@ -66,7 +66,7 @@ def run_qms(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 
 def validate_output(data: Any, schema: str) -> None:
     """Check a command's --json output against its schema in schemas/."""
-    from qms_cli.schemas import validate
+    from qms_cli.catalog.schemas import validate
 
     problems = validate(data, schema, f"<{schema} output>")
     assert not problems, "\n".join(map(str, problems))

@@ -258,7 +258,7 @@ def test_held_out_tiers_run_at_full_size_when_the_card_can_hold_them(tmp_path: P
     profiles' "real" models, on the processor): the fit on scaled sizes is judged on the full ones."""
     from qms_cli.bench.session import model_shaped
     from qms_cli.bench.suite import QUICK, jobs
-    from qms_cli.catalog import load_catalog
+    from qms_cli.catalog.load import load_catalog
 
     catalog = load_catalog(str(tiny_profiles(tmp_path / "profiles")))
     scaled = jobs(catalog, QUICK, True, ["flux"], card_bytes=0)
@@ -307,10 +307,10 @@ def test_what_full_size_runs_needed_becomes_the_cards_memory_margin(tmp_path: Pa
     and used by its plans; nothing measured, or a margin already as large, changes nothing."""
     from dataclasses import replace
 
-    from qms_cli import calibration
     from qms_cli.bench.rungs import RungCheck, margin_needed
-    from qms_cli.catalog import load_catalog
+    from qms_cli.catalog.load import load_catalog
     from qms_cli.cli.bench_flow import _with_margin
+    from qms_cli.estimate import calibration
     from qms_cli.hardware.resources import Gpu, Resources, System
 
     base = RungCheck("high", "Create Image", "m", (), "denoise", True, 120, 100, 0.1, "ok", None, 110, 0.1, True)
@@ -335,7 +335,7 @@ def test_rungs_skip_what_the_processor_cannot_stand_in_for(tmp_path: Path) -> No
     """Which rungs --rungs runs (no torch needed): on the processor, offloading, anything beyond main memory and
     anything predicted to take minutes are skipped with their reason; on a card all of them run."""
     from qms_cli.bench.rungs import plan_jobs
-    from qms_cli.planning import QualityManager
+    from qms_cli.plan.manager import QualityManager
 
     qm = QualityManager.from_project(profiles=str(tiny_profiles(tmp_path / "profiles")), vram_limit="2.5GB")
     tiers = ["low", "standard", "high"]

@@ -22,7 +22,7 @@ DARK = 'fill="#3182bd"'  # one measured bar per measurement
 def recorded() -> tuple[Any, Any]:
     """The recorded run as the bench builds it: its held-out evaluations and its calibration."""
     from qms_cli.bench.session import BenchResult, Evaluation
-    from qms_cli.calibration import Calibration
+    from qms_cli.estimate.calibration import Calibration
 
     data = json.loads(RECORDED.read_text())
     evaluations = tuple(Evaluation(e["kind"], e["family"], e["tier"], e["function"], e["size"],

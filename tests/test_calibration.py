@@ -10,11 +10,21 @@ from typing import Any
 
 import pytest
 
-from qms_cli import calibration
-from qms_cli.calibration import Calibration, FamilyFit, Sample, band_for, errors, fit, nnls, percentile, predicted
-from qms_cli.catalog import load_catalog
+from qms_cli.catalog.load import load_catalog
+from qms_cli.estimate import calibration
+from qms_cli.estimate.calibration import (
+    Calibration,
+    FamilyFit,
+    Sample,
+    band_for,
+    errors,
+    fit,
+    nnls,
+    percentile,
+    predicted,
+)
 from qms_cli.hardware import probe
-from qms_cli.planning import QualityManager
+from qms_cli.plan.manager import QualityManager
 from tests.conftest import validate_output
 
 TRUE = {"linear": 1 / 3e11, "width": 256.0, "attention": 1 / 5e11, "overhead": 0.004}
@@ -74,7 +84,7 @@ def test_percentile_and_band() -> None:
 
 
 def test_tiled_decoding_costs_its_overlaps_and_a_fixed_cost_per_tile() -> None:
-    from qms_cli import tiles
+    from qms_cli.estimate import tiles
 
     # 192 px in 96 px tiles: 24 latent cells, 12-cell tiles every 9 cells -> tiles of 12, 12 and 6 cells a side.
     assert tiles.grid(192, 192, 96) == (9, pytest.approx((30 / 24) ** 2))
@@ -90,7 +100,7 @@ def test_tiled_decoding_costs_its_overlaps_and_a_fixed_cost_per_tile() -> None:
 
 
 def test_plans_count_tiling_in_the_decode() -> None:
-    from qms_cli.predict import Effects, predict
+    from qms_cli.estimate.predict import Effects, predict
 
     catalog = load_catalog()
     model = catalog.models.models["flux-dev-fp8"]

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from qms_cli.catalog import load_catalog
+from qms_cli.catalog.load import load_catalog
+from qms_cli.estimate.predict import Effects, predict
 from qms_cli.hardware import probe
 from qms_cli.hardware.resources import Gpu
-from qms_cli.predict import Effects, predict
 from tests.conftest import PROFILES
 from tests.fake_nvml import SCENARIOS, install
 from tests.test_probe import fake_qms
@@ -158,7 +158,7 @@ def test_plan_on_an_unlisted_card_says_how_its_speed_was_found() -> None:
 def test_card_table_problems_are_one_clear_line(tmp_path: Path) -> None:
     import yaml
 
-    from qms_cli.cards import CardTable
+    from qms_cli.catalog.cards import CardTable
     from qms_cli.errors import DataError
 
     data = yaml.safe_load((PROFILES / "cards.yaml").read_text(encoding="utf-8"))
@@ -170,9 +170,9 @@ def test_card_table_problems_are_one_clear_line(tmp_path: Path) -> None:
 def test_a_card_class_without_efficiencies_is_one_clear_line() -> None:
     import yaml
 
-    from qms_cli.cards import CardTable
+    from qms_cli.catalog.cards import CardTable
+    from qms_cli.catalog.speed import Throughput
     from qms_cli.errors import DataError
-    from qms_cli.speed import Throughput
 
     data = yaml.safe_load((PROFILES / "throughput.yaml").read_text(encoding="utf-8"))
     del data["efficiency"]["volta"]

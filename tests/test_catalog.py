@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from qms_cli.catalog import load_catalog, profile_dirs
+from qms_cli.catalog.load import load_catalog, profile_dirs
 from qms_cli.errors import DataError, UsageError
 from qms_cli.units import GIB
 from tests.conftest import PROFILES

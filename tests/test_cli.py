@@ -67,7 +67,7 @@ def test_unexpected_error_exits_70_and_says_where_details_are(qms: Any, monkeypa
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("disk gremlins")
 
-    monkeypatch.setattr("qms_cli.listing.list_tiers", broken)
+    monkeypatch.setattr("qms_cli.plan.listing.list_tiers", broken)
     result = qms("tiers")
     assert result.code == 70
     assert "Traceback" not in result.err and result.err.count("\n") == 1
@@ -82,7 +82,7 @@ def test_interrupt_exits_130(qms: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*_: Any, **__: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("qms_cli.listing.list_tiers", interrupted)
+    monkeypatch.setattr("qms_cli.plan.listing.list_tiers", interrupted)
     result = qms("tiers")
     assert result.code == 130 and "Interrupted" in result.err
 
@@ -91,7 +91,7 @@ def test_unwritable_log_folder_still_explains(qms: Any, monkeypatch: pytest.Monk
     blocker = tmp_path / "blocker"
     blocker.write_text("")
     monkeypatch.setenv("QMS_LOG_DIR", str(blocker / "logs"))
-    monkeypatch.setattr("qms_cli.listing.list_tiers", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("qms_cli.plan.listing.list_tiers", lambda *a, **k: 1 / 0)
     result = qms("tiers")
     assert result.code == 70 and "could not be saved" in result.err
 

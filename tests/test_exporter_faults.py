@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from qms_cli.metrics_http import IDLE, MAX_OPEN
+from qms_cli.exporter.server import IDLE, MAX_OPEN
 from tests.conftest import run_qms
 from tests.monitoring import Exporter
 

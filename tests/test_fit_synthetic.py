@@ -20,9 +20,9 @@ import pytest
 from qms_cli.bench import session
 from qms_cli.bench.session import HEAD_DIM, BenchResult, model_shaped
 from qms_cli.bench.suite import FULL, QUICK, Sizes
-from qms_cli.calibration import GOAL_P90, errors, goal_met, percentile
-from qms_cli.catalog import load_catalog
-from qms_cli.predict import pass_seconds, step_work
+from qms_cli.catalog.load import load_catalog
+from qms_cli.estimate.calibration import GOAL_P90, errors, goal_met, percentile
+from qms_cli.estimate.predict import pass_seconds, step_work
 
 CATALOG = load_catalog()
 FAMILIES = CATALOG.models.families
@@ -118,7 +118,7 @@ def full_size_error(result: BenchResult, machine: Machine, family: str) -> float
     tier = next(t for t in CATALOG.tiers.tiers if t.id == "standard")
     config = next(c for c in tier.mappings.values() if CATALOG.models.models[c.model].family == family)
     model = CATALOG.models.models[config.model]
-    from qms_cli.predict import geometry
+    from qms_cli.estimate.predict import geometry
 
     g = geometry(model, FAMILIES[family], config.resolution, config.frames)
     arch = dict(model.architecture)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from qms_cli import history
+from qms_cli.runs import history
 from tests.conftest import run_qms, validate_output
 
 CHILD = """

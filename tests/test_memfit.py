@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from qms_cli import calibration
 from qms_cli.bench.measure import ProcessPeak
 from qms_cli.bench.session import Evaluation, option_effects
-from qms_cli.calibration import Sample
-from qms_cli.catalog import load_catalog
+from qms_cli.catalog.load import load_catalog
+from qms_cli.estimate import calibration
+from qms_cli.estimate.calibration import Sample
+from qms_cli.estimate.memfit import MemoryFit, fit_memory, peak, predicted_peak
+from qms_cli.estimate.predict import Effects, predict
 from qms_cli.hardware.resources import Gpu, Resources, System
-from qms_cli.memfit import MemoryFit, fit_memory, peak, predicted_peak
-from qms_cli.planning import QualityManager
-from qms_cli.predict import Effects, predict
+from qms_cli.plan.manager import QualityManager
 from qms_cli.render.bench import memory_accuracy
 from tests.conftest import validate_output
 from tests.test_calibration import calibration_for

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from qms_cli.catalog import load_catalog
+from qms_cli.catalog.load import load_catalog
 from qms_cli.hardware import Gpu, Resources, System, probe
-from qms_cli.planning import QualityManager
-from qms_cli.routing import Router
+from qms_cli.plan.manager import QualityManager
+from qms_cli.plan.routing import Router
 from qms_cli.units import GIB
 from tests.conftest import run_qms, validate_output
 
@@ -29,7 +29,7 @@ def offloads(options: tuple[str, ...]) -> bool:
 
 
 def rank(options: tuple[str, ...]) -> int:
-    from qms_cli.predict import Effects
+    from qms_cli.estimate.predict import Effects
 
     return Effects.of(options, BASE.models.options).offload_rank
 
@@ -131,8 +131,8 @@ def test_card_sizes_agree_between_notices_hints_and_tiers(machine_name: str) -> 
     """One rule for the card sizes people are told: to run a tier as designed (its mapped options fit) and to
     run it at all (its lightest rung fits). The notice, the hint (for the tier asked for) and `qms tiers` name
     the same card for the same tier."""
-    from qms_cli.explain import card_as_designed, card_at_all
-    from qms_cli.listing import on_this_machine
+    from qms_cli.plan.explain import card_as_designed, card_at_all
+    from qms_cli.plan.listing import on_this_machine
     from qms_cli.units import format_size
 
     res = probe(hardware=machine_name, catalog=BASE)

@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from qms_cli.catalog import load_catalog
-from qms_cli.models import ModelProfile
-from qms_cli.predict import Effects, predict
+from qms_cli.catalog.load import load_catalog
+from qms_cli.catalog.models import ModelProfile
+from qms_cli.estimate.predict import Effects, predict
 from qms_cli.units import GIB
 
 CATALOG = load_catalog()

@@ -6,9 +6,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from qms_cli.catalog import load_catalog
-from qms_cli.jargon import find_jargon
-from qms_cli.project import ProjectProblem
+from qms_cli.catalog.jargon import find_jargon
+from qms_cli.catalog.load import load_catalog
+from qms_cli.project.file import ProjectProblem
 from qms_cli.render import messages
 
 PROJECT_PROBLEMS = [ProjectProblem("/home/ana/film/project.json", kind, "technical form", field=field, node=node,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from qms_cli.parsing import ParseError, parse_json, parse_yaml, positions, read_text
+from qms_cli.catalog.parsing import ParseError, parse_json, parse_yaml, positions, read_text
 
 
 def test_yaml_duplicate_key_is_refused_with_line_and_column() -> None:

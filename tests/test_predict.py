@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import pytest
 
-from qms_cli.catalog import load_catalog
-from qms_cli.predict import Effects, geometry, predict
+from qms_cli.catalog.load import load_catalog
+from qms_cli.estimate.predict import Effects, geometry, predict
 from qms_cli.units import GIB
 
 H100 = "NVIDIA H100 80GB HBM3"

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qms_cli.catalog import load_catalog
-from qms_cli.quality import set_quality
+from qms_cli.catalog.load import load_catalog
+from qms_cli.project.quality import set_quality
 from tests.conftest import run_qms, validate_output
 
 APP_FILE = """{
@@ -208,7 +208,7 @@ def test_failed_rename_leaves_the_file_and_no_temporary(qms: Any, monkeypatch: p
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(os, "replace", refuse)
-    monkeypatch.setattr("qms_cli.atomic._exchange", refuse_exchange)
+    monkeypatch.setattr("qms_cli.project.atomic._exchange", refuse_exchange)
     result = qms("set-quality", "low")
     assert result.code == 1
     assert result.err.endswith("cannot be written (Read-only file system); the file is unchanged\n")

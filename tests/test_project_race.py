@@ -22,7 +22,7 @@ WRITER = Path(__file__).with_name("app_writer.py")
 
 
 def exchange_supported(folder: Path) -> bool:
-    from qms_cli.atomic import _exchange
+    from qms_cli.project.atomic import _exchange
 
     a, b = folder / ".probe-a", folder / ".probe-b"
     a.write_text("a")
@@ -83,7 +83,7 @@ def test_no_save_is_lost_while_the_app_saves_every_5_ms(tmp_path: Path) -> None:
 def app_saves_before_each_swap(monkeypatch: Any, save: Any) -> list[str]:
     """The app's save lands in the instant before qms's swap: `save(n)` runs just before the real
     renameat2 (or rename) call, n counting the saves."""
-    from qms_cli import atomic
+    from qms_cli.project import atomic
 
     real_exchange, real_replace = atomic._exchange, os.replace
     saves: list[str] = []
@@ -109,15 +109,15 @@ def test_another_program_that_never_stops_saving_is_an_error(monkeypatch: Any) -
         os.replace(path.parent / "app.tmp", path)
 
     saves = app_saves_before_each_swap(monkeypatch, save)
-    from qms_cli.catalog import load_catalog
+    from qms_cli.catalog.load import load_catalog
     from qms_cli.errors import DataError
-    from qms_cli.project import SAVE_ATTEMPTS
-    from qms_cli.quality import set_quality
+    from qms_cli.project.file import SAVE_ATTEMPTS
+    from qms_cli.project.quality import set_quality
 
     with pytest.raises(DataError) as caught:
         set_quality(load_catalog().tiers, "high", path)
     assert len(saves) == SAVE_ATTEMPTS
-    from qms_cli.project import ProjectError
+    from qms_cli.project.file import ProjectError
 
     assert isinstance(caught.value, ProjectError) and caught.value.problem.kind == "changing"
     assert path.read_text() == f'{{"quality": "low", "app": {SAVE_ATTEMPTS}}}'  # the app's last save stands
@@ -134,8 +134,8 @@ def test_a_save_between_read_and_write_is_re_read_and_the_change_re_applied(monk
                 f.write('{"quality": "low", "app": 1, "more": true}')
 
     saves = app_saves_before_each_swap(monkeypatch, save)
-    from qms_cli.catalog import load_catalog
-    from qms_cli.quality import set_quality
+    from qms_cli.catalog.load import load_catalog
+    from qms_cli.project.quality import set_quality
 
     change = set_quality(load_catalog().tiers, "high", path)
     assert len(saves) == 2 and change.changed and change.previous == "low"

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from qms_cli.catalog import load_catalog
-from qms_cli.models import ModelProfile
-from qms_cli.predict import Effects, predict, step_work
-from qms_cli.speed import Speed
+from qms_cli.catalog.load import load_catalog
+from qms_cli.catalog.models import ModelProfile
+from qms_cli.catalog.speed import Speed
+from qms_cli.estimate.predict import Effects, predict, step_work
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "published-accuracy.json"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from qms_cli import history
 from qms_cli.errors import DataError
 from qms_cli.queue.model import ATTEMPTS, LEASE, NewTask, WorkerInfo
 from qms_cli.queue.store import SQLiteStore, Store, open_store
+from qms_cli.runs import history
 from tests import postgres_server
 
 GB = 2**30

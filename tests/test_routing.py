@@ -10,10 +10,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qms_cli.catalog import Catalog, load_catalog
+from qms_cli.catalog.jargon import find_jargon
+from qms_cli.catalog.load import Catalog, load_catalog
 from qms_cli.hardware import Gpu, GpuProcess, Resources, System
-from qms_cli.jargon import find_jargon
-from qms_cli.routing import Router
+from qms_cli.plan.routing import Router
 from qms_cli.units import GIB
 from tests.conftest import PROFILES
 
@@ -170,7 +170,7 @@ def test_max_time_skips_slow_rungs() -> None:
                                      "a100-80gb"])
 def test_every_notice_on_every_machine_is_plain(machine: str) -> None:
     from qms_cli.hardware import probe
-    from qms_cli.planning import QualityManager
+    from qms_cli.plan.manager import QualityManager
 
     res = probe(hardware=machine, catalog=BASE)
     qm = QualityManager(BASE, res, BASE.throughput)

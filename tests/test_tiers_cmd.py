@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from qms_cli.catalog import load_catalog
-from qms_cli.jargon import find_jargon
+from qms_cli.catalog.jargon import find_jargon
+from qms_cli.catalog.load import load_catalog
 from tests.conftest import run_qms, validate_output
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from qms_cli.bench.session import Progress, require_torch, run_jobs
 from qms_cli.bench.suite import full_size
-from qms_cli.predict import Effects, geometry, predict
+from qms_cli.estimate.predict import Effects, geometry, predict
 from qms_cli.values import Value
 
 HEAD_DIM = 128

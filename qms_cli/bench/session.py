@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from qms_cli import __version__, memfit
+from qms_cli import __version__
 from qms_cli.bench.suite import Sizes, jobs
-from qms_cli.calibration import Calibration, Sample, band_for, errors, fit, median, percentile, predicted
-from qms_cli.catalog import Catalog
+from qms_cli.catalog.load import Catalog
 from qms_cli.errors import DataError
-from qms_cli.memfit import MemoryFit, fit_memory
-from qms_cli.predict import step_work
+from qms_cli.estimate import memfit
+from qms_cli.estimate.calibration import Calibration, Sample, band_for, errors, fit, median, percentile, predicted
+from qms_cli.estimate.memfit import MemoryFit, fit_memory
+from qms_cli.estimate.predict import step_work
 from qms_cli.values import Value
 
 HEAD_DIM = 128

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from qms_cli.catalog import Catalog
-from qms_cli.predict import geometry
+from qms_cli.catalog.load import Catalog
+from qms_cli.estimate.predict import geometry
 
 
 class Sizes(NamedTuple):

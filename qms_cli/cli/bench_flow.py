@@ -16,8 +16,8 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
               as_json: bool, isolate: bool | None = None, rungs: bool = False) -> None:
     import typer
 
-    from qms_cli import calibration
-    from qms_cli.planning import QualityManager
+    from qms_cli.estimate import calibration
+    from qms_cli.plan.manager import QualityManager
     from qms_cli.render import bench as view
     from qms_cli.units import parse_size
 
@@ -144,7 +144,7 @@ def _new_calibration(fingerprint: str, res: Any, interrupted: bool, precision: s
     from datetime import datetime, timezone
 
     from qms_cli import __version__
-    from qms_cli.calibration import Calibration, band_for
+    from qms_cli.estimate.calibration import Calibration, band_for
 
     device = res.best_gpu.name if res.best_gpu else "processor"
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")

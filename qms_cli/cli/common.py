@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from qms_cli.catalog import Catalog
+    from qms_cli.catalog.load import Catalog
 
 
 class Settings:
@@ -17,7 +17,7 @@ class Settings:
         self.profiles = profiles
 
     def catalog(self) -> Catalog:
-        from qms_cli.catalog import load_catalog
+        from qms_cli.catalog.load import load_catalog
 
         return load_catalog(self.profiles)
 

@@ -17,11 +17,11 @@ def run_exporter(settings: Settings, host: str, port: int, interval: str, textfi
                  reserve: str | None, hardware: str | None, db: Path | None, queue: str | None = None) -> None:
     from functools import partial
 
-    from qms_cli import monitor
+    from qms_cli.exporter import monitor
     from qms_cli.units import parse_duration
 
     if print_dashboard or print_alerts:
-        from qms_cli.monitoring import ALERTS, DASHBOARD
+        from qms_cli.exporter.monitoring import ALERTS, DASHBOARD
 
         sys.stdout.write((DASHBOARD if print_dashboard else ALERTS).read_text(encoding="utf-8"))
         return
@@ -35,7 +35,7 @@ def run_exporter(settings: Settings, host: str, port: int, interval: str, textfi
     take = partial(monitor.take, hostname=hostname, profiles=settings.profiles, hardware=hardware,
                    vram_limit=vram_limit, reserve=reserve, db=str(db) if db else None, queue=queue)
     if textfile is not None:
-        from qms_cli.metrics import write_textfile
+        from qms_cli.exporter.metrics import write_textfile
 
         if not textfile.endswith(".prom"):
             raise UsageError(f"--textfile {textfile!r}: node_exporter reads files ending in .prom")
@@ -43,8 +43,8 @@ def run_exporter(settings: Settings, host: str, port: int, interval: str, textfi
         return
     gc.enable()  # a long-running server: collect cycles again (cli/entry.py turns it off for short commands)
     signal.signal(signal.SIGTERM, _stop)
-    from qms_cli.metrics import serve
-    from qms_cli.metrics_http import open_to_network, url
+    from qms_cli.exporter.metrics import serve
+    from qms_cli.exporter.server import open_to_network, url
     from qms_cli.render import messages as m
 
     def say(line: str) -> None:
@@ -68,7 +68,7 @@ def run_exporter(settings: Settings, host: str, port: int, interval: str, textfi
 def _say_project_problem(settings: Settings) -> None:
     """The exporter reports every quality, not the project's; a project file here that cannot be used is
     still said, once, so nobody takes its silence for the file being fine (issue 13)."""
-    from qms_cli.project import project_problem
+    from qms_cli.project.file import project_problem
 
     problem = project_problem(None, settings.catalog().tiers.ids)
     if problem is not None:

@@ -9,7 +9,7 @@ from qms_cli.cli.common import Settings
 
 def probe_fleet(settings: Settings, url: str, max_age: str, local_fallback: bool, reserve: str | None,
                 as_json: bool) -> None:
-    from qms_cli.fleet import FleetManager, manager_for
+    from qms_cli.plan.fleet import FleetManager, manager_for
     from qms_cli.render.output import emit_json, emit_lines
     from qms_cli.units import parse_duration
 

@@ -29,16 +29,16 @@ def since_time(text: str | None) -> str | None:
 
 
 def _open(db: Path | None, *, write: bool = False) -> Any:
-    from qms_cli import history
+    from qms_cli.runs import history
 
     path = db or history.default_path()
     return history.connect(path, create=False) if write else history.open_read(path)
 
 
 def show_accuracy(since: str | None, db: Path | None, as_json: bool) -> None:
-    from qms_cli import history
-    from qms_cli.analytics import accuracy
     from qms_cli.render.history import accuracy_view
+    from qms_cli.runs import history
+    from qms_cli.runs.analytics import accuracy
 
     conn = _open(db)
     start = since_time(since)
@@ -54,9 +54,9 @@ def show_accuracy(since: str | None, db: Path | None, as_json: bool) -> None:
 
 
 def show_stats(since: str | None, db: Path | None, as_json: bool) -> None:
-    from qms_cli import history
-    from qms_cli.analytics import stats
     from qms_cli.render.history import stats_view
+    from qms_cli.runs import history
+    from qms_cli.runs.analytics import stats
 
     conn = _open(db)
     start = since_time(since)
@@ -74,15 +74,15 @@ def show_stats(since: str | None, db: Path | None, as_json: bool) -> None:
 
 
 def _as_dicts(rows: Any) -> list[dict[str, Any]]:
-    from qms_cli.history import COLUMNS
+    from qms_cli.runs.history import COLUMNS
 
     names = ("id", *COLUMNS)
     return [dict(zip(names, r, strict=True)) for r in rows]
 
 
 def list_history(limit: int, since: str | None, db: Path | None, as_json: bool) -> None:
-    from qms_cli import history
     from qms_cli.render.history import history_view
+    from qms_cli.runs import history
 
     conn = _open(db)
     runs = _as_dicts(history.rows(conn, since=since_time(since), limit=limit, newest_first=True))
@@ -95,9 +95,9 @@ def list_history(limit: int, since: str | None, db: Path | None, as_json: bool) 
 
 
 def prune_history(older_than: str, db: Path | None, as_json: bool) -> None:
-    from qms_cli import history
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json, emit_lines
+    from qms_cli.runs import history
     from qms_cli.units import parse_duration
 
     try:
@@ -113,7 +113,7 @@ def prune_history(older_than: str, db: Path | None, as_json: bool) -> None:
 
 
 def export_history(fmt: str, since: str | None, db: Path | None, output: Path | None) -> None:
-    from qms_cli import history
+    from qms_cli.runs import history
 
     if fmt != "jsonl":
         raise UsageError(f"--format {fmt!r}: the format is jsonl")

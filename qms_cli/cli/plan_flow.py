@@ -16,7 +16,7 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
              yes: bool, technical: bool, project: str | None, vram_limit: str | None, reserve: str | None,
              hardware: str | None, as_json: bool, interactive: bool,
              fleet: tuple[str | None, str, bool] = (None, "60s", False)) -> None:
-    from qms_cli.planning import QualityManager, Task
+    from qms_cli.plan.manager import QualityManager, Task
     from qms_cli.units import parse_duration
 
     limit = None
@@ -27,7 +27,7 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
             raise UsageError(f"--max-time: {e.message}") from None
     url, max_age, local_fallback = fleet
     if url is not None:
-        from qms_cli.fleet import manager_for
+        from qms_cli.plan.fleet import manager_for
 
         qm: Any = manager_for(url, profiles=settings.profiles, project=project, reserve=reserve,
                               max_age=parse_duration(max_age), local_fallback=local_fallback,
@@ -84,7 +84,7 @@ def _plan_file(qm: Any, path: Path, quality: str | None, limit: float | None, st
                errors: list[tuple[int, str]]) -> list[tuple[int | None, Any]]:
     from dataclasses import replace
 
-    from qms_cli.tasks_file import read_tasks
+    from qms_cli.plan.tasks_file import read_tasks
 
     good, bad = read_tasks(path)
     errors += [(e.line, e.message) for e in bad]
@@ -106,7 +106,7 @@ def _plan_file(qm: Any, path: Path, quality: str | None, limit: float | None, st
 def _json(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, str]], rungs: bool) -> None:
     import sys
 
-    from qms_cli.plan_json import PlanEncoder
+    from qms_cli.plan.plan_json import PlanEncoder
 
     project = str(qm.project.path) if qm.project else None
     problem = qm.project_problem.as_json() if qm.project_problem else None

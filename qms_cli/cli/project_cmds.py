@@ -12,7 +12,7 @@ from qms_cli.cli.probe_cmd import HardwareOpt, ReserveOpt, VramLimitOpt
 
 def tier_names(incomplete: str) -> list[str]:
     """Tab completion of a quality (qms completion): the tier ids in use; runs only when the shell asks."""
-    from qms_cli.catalog import load_catalog
+    from qms_cli.catalog.load import load_catalog
     from qms_cli.errors import QmsError
 
     try:
@@ -34,7 +34,7 @@ def init(
 
     Example: qms init posters --name "Spring posters" --quality standard
     """
-    from qms_cli.quality import init_project
+    from qms_cli.project.quality import init_project
     from qms_cli.render import messages
     from qms_cli.render.output import emit_json, emit_lines
 
@@ -61,8 +61,8 @@ def set_quality(
 
     Example: qms set-quality high --node hero-shot
     """
-    from qms_cli import quality
     from qms_cli.errors import UsageError
+    from qms_cli.project import quality
     from qms_cli.render import messages
     from qms_cli.render.output import emit_json, emit_lines
 
@@ -97,7 +97,7 @@ def show(ctx: typer.Context, project: ProjectOpt = None, vram_limit: VramLimitOp
 
     Example: qms show --project posters/
     """
-    from qms_cli.quality import show as show_project
+    from qms_cli.project.quality import show as show_project
     from qms_cli.render import messages
     from qms_cli.render.output import emit_json, emit_lines
 
@@ -122,7 +122,7 @@ def _machine(catalog: Any, vram_limit: str | None, reserve: str | None, hardware
 
 def _here(catalog: Any, resources: Any, tier: Any) -> Any:
     """How each function of the tier shown runs here: the same routing as `qms plan` and `qms tiers`."""
-    from qms_cli.listing import on_this_machine
+    from qms_cli.plan.listing import on_this_machine
     from qms_cli.render.output import emit_lines
 
     here, _, problems = on_this_machine(catalog, resources, only=tier.id)

@@ -46,7 +46,7 @@ class Where:
         return self.local
 
     def history_db(self) -> Path:
-        from qms_cli import history
+        from qms_cli.runs import history
 
         return self.db or history.default_path()
 
@@ -66,7 +66,7 @@ def _standing(est: Any) -> str:
 
 
 def add(settings: Settings, spec: Any, where: Where, project_path: str | None, as_json: bool) -> None:
-    from qms_cli.planning import QualityManager
+    from qms_cli.plan.manager import QualityManager
     from qms_cli.queue.service import cards_of, plan_task, view
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json, emit_lines

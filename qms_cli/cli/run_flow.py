@@ -13,7 +13,7 @@ from qms_cli.errors import Cancelled, DataError, Declined, UsageError
 
 def _manager(settings: Settings, project: str | None, vram_limit: str | None, reserve: str | None,
              hardware: str | None, db: Path | None) -> Any:
-    from qms_cli.planning import QualityManager
+    from qms_cli.plan.manager import QualityManager
 
     qm = QualityManager.from_project(project, profiles=settings.profiles, vram_limit=vram_limit, reserve=reserve,
                                      hardware=hardware, db=db)
@@ -24,7 +24,7 @@ def _manager(settings: Settings, project: str | None, vram_limit: str | None, re
 
 def _save(rows: list[dict[str, Any]], db: Path | None) -> None:
     """Write rows; a history that cannot be written is a DataError for the caller to weigh."""
-    from qms_cli import history
+    from qms_cli.runs import history
 
     conn = history.connect(db or history.default_path())
     try:
@@ -37,9 +37,9 @@ def run_task(settings: Settings, command: list[str], function: str | None, quali
              count: int, frames: int | None, seconds: float | None, max_time: str | None, strict: bool, yes: bool,
              project: str | None, vram_limit: str | None, reserve: str | None, hardware: str | None,
              db: Path | None, interactive: bool) -> int:
-    from qms_cli import running
-    from qms_cli.plan_json import PlanEncoder
+    from qms_cli.plan.plan_json import PlanEncoder
     from qms_cli.render import messages as m
+    from qms_cli.runs import running
     from qms_cli.units import parse_duration
 
     if not command:
@@ -109,9 +109,9 @@ def _record_or_warn(rows: list[dict[str, Any]], db: Path | None) -> None:
 def record_runs(settings: Settings, function: str | None, tier: str | None, seconds: float | None, peak: str | None,
                 outcome: str, requested: str | None, node: str | None, count: int, frames: int | None,
                 project: str | None, hardware: str | None, db: Path | None, as_json: bool) -> None:
-    from qms_cli import recording
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json, emit_lines
+    from qms_cli.runs import recording
 
     qm = _manager(settings, project, None, None, hardware, db)
     project_path = str(qm.project.path) if qm.project else None

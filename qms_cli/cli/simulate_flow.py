@@ -28,7 +28,7 @@ def owners(text: str) -> tuple[str, ...]:
 def predictions(settings: Settings, function: str, hardware: str | None, vram_limit: str | None
                 ) -> tuple[dict[str, tuple[float, float]], str, str]:
     """tier -> (expected seconds, high end of the range) on the simulated card; the function; the card."""
-    from qms_cli.planning import QualityManager
+    from qms_cli.plan.manager import QualityManager
 
     hardware = hardware or (None if vram_limit else DEFAULT_CARD)
     qm = QualityManager.from_project(None, profiles=settings.profiles, vram_limit=vram_limit, hardware=hardware)

@@ -24,7 +24,7 @@ def tiers(
     Example: qms tiers --technical
     """
     from qms_cli.hardware import probe
-    from qms_cli.listing import list_tiers
+    from qms_cli.plan.listing import list_tiers
     from qms_cli.render.output import emit_json, emit_lines
     from qms_cli.render.tiers import tier_table
 

@@ -20,10 +20,10 @@ def validate(
 
     Example: qms validate .qms/profiles project.json
     """
+    from qms_cli.catalog.validate import validate_paths
     from qms_cli.errors import UsageError
     from qms_cli.render import messages
     from qms_cli.render.output import emit_json, emit_lines
-    from qms_cli.validate import validate_paths
 
     if output not in ("text", "json"):
         raise UsageError(f"--output {output!r} is not a format; choose text or json")

@@ -40,7 +40,7 @@ def _card(settings: Settings, where: Where, gpu: int | None, processor: bool) ->
     """The card this worker serves: --gpu INDEX, else the one with the most memory; the processor with
     --processor, or where there is no card (the ladder's last rung: tasks planned there need such a worker)."""
     from qms_cli.hardware import probe
-    from qms_cli.planning import QualityManager
+    from qms_cli.plan.manager import QualityManager
     from qms_cli.queue.worker import Card
 
     qm = QualityManager.from_project(None, profiles=settings.profiles, vram_limit=where.vram_limit,

@@ -10,7 +10,7 @@ from qms_cli.hardware.resources import Gpu, GpuProcess, Notice, Resources, Syste
 from qms_cli.units import GIB, parse_size
 
 if TYPE_CHECKING:
-    from qms_cli.catalog import Catalog
+    from qms_cli.catalog.load import Catalog
 
 __all__ = ["DEFAULT_RESERVE", "Gpu", "GpuProcess", "Notice", "Resources", "System", "probe"]
 
@@ -45,7 +45,7 @@ def probe(vram_limit: int | str | None = None, reserve: int | str | None = None,
     notices: list[Notice] = []
     machine = None
     if hardware is not None:
-        from qms_cli.catalog import load_catalog
+        from qms_cli.catalog.load import load_catalog
         from qms_cli.hardware.simulated import from_profile
 
         devices, system, machine = from_profile(hardware, catalog or load_catalog())

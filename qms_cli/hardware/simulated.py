@@ -11,7 +11,7 @@ from qms_cli.hardware.resources import Gpu, System
 from qms_cli.units import format_size, parse_size
 
 if TYPE_CHECKING:
-    from qms_cli.catalog import Catalog
+    from qms_cli.catalog.load import Catalog
 
 
 def profile_path(name: str, catalog: Catalog) -> Path:
@@ -28,8 +28,8 @@ def profile_path(name: str, catalog: Catalog) -> Path:
 
 def from_profile(name: str, catalog: Catalog) -> tuple[list[Gpu], System, str]:
     """(devices, system, machine name) of a simulated machine, validated like any profile."""
-    from qms_cli.catalog import read_document, summary
-    from qms_cli.semantics import check_hardware
+    from qms_cli.catalog.load import read_document, summary
+    from qms_cli.catalog.semantics import check_hardware
 
     path = profile_path(name, catalog)
     data = read_document(path, "hardware")

@@ -77,7 +77,7 @@ def idle_resources(qm: Any, workers: list[WorkerInfo]) -> Any:
 def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, Any]:
     """The task as the queue stores it, and its plan; Declined if it could never start as asked."""
     from qms_cli.render import messages as m
-    from qms_cli.running import plan_config_key
+    from qms_cli.runs.running import plan_config_key
 
     if spec.priority not in PRIORITIES:
         raise UsageError(f"--priority {spec.priority!r} is not a priority; choose one of: {', '.join(PRIORITIES)}")

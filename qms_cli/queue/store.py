@@ -274,7 +274,7 @@ class SQLiteStore(Store):
     """The queue in the history database (one machine)."""
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        from qms_cli import history
+        from qms_cli.runs import history
 
         self.where = str(path)
         self.key = str(path.resolve())
@@ -282,14 +282,14 @@ class SQLiteStore(Store):
 
     @contextmanager
     def reading(self) -> Iterator[Tx]:
-        from qms_cli.history import reading
+        from qms_cli.runs.history import reading
 
         with reading(self.db) as cursor:
             yield Tx(cursor, "?")
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:
-        from qms_cli.history import writing
+        from qms_cli.runs.history import writing
 
         with writing(self.db) as cursor:
             yield Tx(cursor, "?")
@@ -312,6 +312,6 @@ def open_store(queue: str | None, db: Path | None) -> Store:
 
         raise UsageError(f"--queue {url!r}: give a postgresql://user@host/database address (or leave it out to "
                          "use this machine's database)")
-    from qms_cli import history
+    from qms_cli.runs import history
 
     return SQLiteStore(db or history.default_path())

@@ -113,7 +113,7 @@ class Worker:
 
     def _pick(self, snap: Snapshot) -> Iterator[tuple[QueuedTask, str]]:
         """The waiting tasks in the policy's order that can run on this card now, with the tier each runs at."""
-        from qms_cli.running import plan_config_key
+        from qms_cli.runs.running import plan_config_key
 
         if not snap.waiting:
             return
@@ -219,8 +219,8 @@ class Worker:
     def _execute(self, t: QueuedTask, plan: Any, stop: threading.Event) -> Any:
         import io
 
-        from qms_cli import running
-        from qms_cli.plan_json import PlanEncoder
+        from qms_cli.plan.plan_json import PlanEncoder
+        from qms_cli.runs import running
 
         doc = io.StringIO()
         PlanEncoder(self.card.qm.resources).write(doc, [(None, plan)], t.project, [])
@@ -262,15 +262,15 @@ class Worker:
                 store.close()
 
     def _row(self, t: QueuedTask, plan: Any, result: Any) -> dict[str, Any]:
-        from qms_cli import running
+        from qms_cli.runs import running
 
         return running.row(plan, result, project=t.project, fingerprint=self.card.qm.router.fingerprint_of_rung(
             plan.route.chosen), proceeded=None, source="queue")
 
     def _record(self, row: dict[str, Any]) -> None:
         """Add the run to this machine's history; a history that cannot be written is a warning."""
-        from qms_cli import history
         from qms_cli.render import messages as m
+        from qms_cli.runs import history
 
         try:
             conn = history.connect(self.history_db)

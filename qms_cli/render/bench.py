@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from qms_cli.bench.rungs import RungsOutcome
-from qms_cli.calibration import GOAL_P90, Calibration, goal_met
+from qms_cli.estimate.calibration import GOAL_P90, Calibration, goal_met
 from qms_cli.render import messages as m
 from qms_cli.render.output import emit_json, emit_lines, use_rich
 from qms_cli.render.table import Table, emit_table
@@ -187,9 +187,9 @@ def fitted_points(cal: Calibration | None) -> tuple[list[tuple[str, float | None
                                                     list[tuple[str, float | None, float]]]:
     """(time, memory): per size the model was fitted to, its label, what the fitted model predicts and what was
     measured (seconds; bytes)."""
-    from qms_cli import memfit
     from qms_cli.bench.session import _size
-    from qms_cli.calibration import predicted
+    from qms_cli.estimate import memfit
+    from qms_cli.estimate.calibration import predicted
 
     times: list[tuple[str, float | None, float]] = []
     memory: list[tuple[str, float | None, float]] = []

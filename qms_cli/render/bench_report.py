@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qms_cli.bench.rungs import RungsOutcome
-from qms_cli.calibration import Calibration
+from qms_cli.estimate.calibration import Calibration
 from qms_cli.render import messages as m
 from qms_cli.render.bench import RunnerOutcome, fitted_points, result_lines, result_table
 from qms_cli.render.table import Table

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from qms_cli.analytics import sparkline
 from qms_cli.render import messages as m
 from qms_cli.render.output import emit_lines
 from qms_cli.render.table import Table, emit_table
+from qms_cli.runs.analytics import sparkline
 
 
 def accuracy_view(groups: list[dict[str, Any]]) -> None:

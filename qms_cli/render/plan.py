@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qms_cli.planning import Plan
+from qms_cli.plan.manager import Plan
 from qms_cli.render import messages as m
 from qms_cli.render.probe import bar
 from qms_cli.render.table import Table
 from qms_cli.units import format_size
 
 if TYPE_CHECKING:
-    from qms_cli.calibration import Calibration
-    from qms_cli.routing import Rung
+    from qms_cli.estimate.calibration import Calibration
+    from qms_cli.plan.routing import Rung
 
 
 def memory_cell(plan: Plan) -> str:
@@ -84,7 +84,7 @@ def _fit_word(r: Rung) -> str:
 
 
 def technical_lines(plan: Plan) -> list[str]:
-    from qms_cli.ladder import relaxed
+    from qms_cli.plan.ladder import relaxed
 
     r = plan.route.chosen
     left_out, added = relaxed(r.config, r.tier.mappings[plan.route.function])
@@ -95,7 +95,7 @@ def technical_lines(plan: Plan) -> list[str]:
 
 
 def summary_lines(plans: list[Plan], errors: int) -> list[str]:
-    from qms_cli.plan_json import summary
+    from qms_cli.plan.plan_json import summary
 
     s = summary(plans)
     labels = {p.route.chosen.tier.id: p.route.chosen.tier.label for p in plans}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from qms_cli.listing import Here, TierListing
+from qms_cli.catalog.tiers import Configuration, Tier, TierSet
+from qms_cli.plan.listing import Here, TierListing
 from qms_cli.render import messages as m
 from qms_cli.render.table import Table
-from qms_cli.tiers import Configuration, Tier, TierSet
 from qms_cli.units import format_size
 
 

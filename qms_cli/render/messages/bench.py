@@ -149,7 +149,7 @@ def bench_goal_missed(aim: float, low: float, high: float) -> str:
 
 
 def estimates_calibrated(date: str, p90: float, partial: bool) -> str:
-    from qms_cli.calibration import GOAL_P90, goal_met
+    from qms_cli.estimate.calibration import GOAL_P90, goal_met
 
     part = " (from an interrupted run)" if partial else ""
     short = "" if goal_met(p90) else f", short of the {GOAL_P90:.0%} qms aims for, so times are shown as wider ranges"

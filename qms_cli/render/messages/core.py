@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from qms_cli.tiers import Tier
+from qms_cli.catalog.tiers import Tier
 
 NOT_APPLICABLE = "—"  # a cell with nothing to say (a task that cannot run has no time)
 

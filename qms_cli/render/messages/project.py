@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from qms_cli.units import format_size
 
 if TYPE_CHECKING:
-    from qms_cli.project import ProjectProblem
+    from qms_cli.project.file import ProjectProblem
 
 
 # project.json that cannot be used (issue 13): plain words first; `qms validate` and --json keep the

@@ -1,0 +1,1 @@
+"""The profiles: where they are found, loading, schemas, semantic checks, the card and speed tables."""

@@ -1,0 +1,1 @@
+"""Peak graphics and main memory and the time of one configuration; calibration and learning."""

@@ -1,0 +1,1 @@
+"""Prometheus metrics, the bounded exporter server, the dashboard and alert rules."""

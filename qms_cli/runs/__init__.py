@@ -1,0 +1,1 @@
+"""Qms run and record, the history database, accuracy and statistics."""
