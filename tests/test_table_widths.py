@@ -72,7 +72,7 @@ def history_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = folder / "runs.sqlite3"
     lines = [json.dumps({"function": fn, "tier": tier, "requested": "high", "seconds": s, "peak": "17.9GB"})
              for fn in ("Create Image", "Create Video") for tier, s in (("low", 40), ("standard", 812), ("high", 3000))]
-    env = {**os.environ, "QMS_DB": str(db), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "QMS_DB": str(db), "PYTHONPATH": str(ROOT), "QMS_MAIN_MEMORY": "64GB"}  # as conftest pins it
     subprocess.run([sys.executable, "-m", "qms_cli", "record"], input="\n".join(lines), text=True, env=env,
                    check=True, capture_output=True)
     for owner in ("ana", "a-long-owner-name"):
