@@ -9,7 +9,7 @@ of them identical; only commits that change behaviour on purpose update them:
 
 Every command runs on a pinned machine (tests/golden/pinned.py: a fixed /proc, and the fake NVML where a case
 names a scenario), so the outputs do not depend on the machine that records or checks them; the temporary
-folder's path is replaced by <DIR>.
+folder's path is replaced by <DIR>, the checkout's by <ROOT>.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def cases() -> list[Case]:
 
 
 def normalise(text: str, folder: Path) -> str:
-    text = text.replace(str(folder.resolve()), "<DIR>").replace(str(folder), "<DIR>")
+    text = text.replace(str(folder.resolve()), "<DIR>").replace(str(folder), "<DIR>").replace(str(ROOT), "<ROOT>")
     # the moment a file was made (the fixtures' own fixed moments stay)
     return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", lambda m: m[0] if m[0] in FIXED else "<NOW>", text)
 
