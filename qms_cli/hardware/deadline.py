@@ -25,11 +25,11 @@ def limit() -> float:
 
 def read(seconds: float | None = None) -> Any:
     """nvml.read(), or no devices and a "driver_hung" notice when the driver does not answer in time."""
-    from qms_cli.hardware import nvml
+    import qms_cli.hardware.nvml as nvml  # not `from qms_cli.hardware import`: the package imports this module
 
     wait = limit() if seconds is None else seconds
     if _stuck and _stuck[0].is_alive():
-        return _hung(nvml, wait, "an earlier NVML call has not returned")
+        return _hung(nvml, wait, "earlier")
     _stuck.clear()
     box: list[Any] = []
     failure: list[BaseException] = []
@@ -45,13 +45,12 @@ def read(seconds: float | None = None) -> Any:
     thread.join(wait)
     if thread.is_alive():
         _stuck.append(thread)
-        return _hung(nvml, wait, f"NVML did not return within {wait:g} s")
+        return _hung(nvml, wait, "timeout")
     if failure:
         raise failure[0]
     return box[0]
 
 
-def _hung(nvml: Any, wait: float, detail: str) -> Any:
-    from qms_cli.render.messages import driver_hung, duration
-
-    return nvml.Reading([], [Notice("driver_hung", driver_hung(duration(wait)), detail)])
+def _hung(nvml: Any, wait: float, cause: str) -> Any:
+    """cause: "timeout" (this read waited `wait` s) or "earlier" (an earlier read is still inside the driver)."""
+    return nvml.Reading([], [Notice("driver_hung", cause=cause, seconds=wait)])
