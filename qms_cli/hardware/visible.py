@@ -18,7 +18,7 @@ def select(devices: list[Gpu], spec: str | None) -> tuple[list[Gpu], list[Notice
         return devices, []
     chosen: list[Gpu] = []
     tokens = [t.strip() for t in spec.split(",")] if spec.strip() else []
-    notices = []
+    notices: list[Notice] = []
     for token in tokens:
         match = _match(token, devices)
         if match is None or match in chosen:
