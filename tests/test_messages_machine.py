@@ -5,12 +5,17 @@ and none of them holds jargon."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from qms_cli.catalog.jargon import find_jargon
 from qms_cli.catalog.load import load_catalog
 from qms_cli.exporter.metrics import Latest, Refresh
 from qms_cli.hardware import Fault, Notice, probe
+from qms_cli.plan.manager import QualityManager
 from qms_cli.render.messages import machine
 from qms_cli.render.probe import probe_json
 from tests.fake_nvml import SCENARIOS, install
@@ -163,3 +168,20 @@ def test_a_refresh_says_facts_once_per_failure_and_once_on_recovery() -> None:
         latest.refresh(take, said.append)  # type: ignore[arg-type]
     assert said == [Refresh("failed", "OSError: box.yaml: no such file"), Refresh("recovered")]
     assert latest.errors == 2
+
+
+def test_an_unreadable_history_is_a_fact_in_the_manager_and_a_sentence_at_the_edge(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qms: Any) -> None:
+    db = tmp_path / "runs.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")  # not a qms history
+    conn.commit()
+    conn.close()
+    monkeypatch.setenv("QMS_DB", str(db))
+    (warning,) = QualityManager.from_project(db=db).warnings
+    assert warning.kind == "history_unreadable" and warning.error is not None and str(db) in warning.error
+    said = "Note: the history of runs could not be read, so estimates do not learn from it this time: " + \
+        warning.error
+    for args in (("plan", "Create Image", "--yes"), ("tiers",)):
+        result = qms(*args)
+        assert result.code == 0 and said in result.err.splitlines(), (args, result.err)
