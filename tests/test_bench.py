@@ -310,7 +310,7 @@ def test_what_full_size_runs_needed_becomes_the_cards_memory_margin(tmp_path: Pa
     from qms_cli.bench.rungs import RungCheck, margin_needed
     from qms_cli.catalog.load import load_catalog
     from qms_cli.cli.bench_flow import _with_margin
-    from qms_cli.estimate import calibration
+    from qms_cli.estimate import calibration_file
     from qms_cli.hardware.resources import Gpu, Resources, System
 
     base = RungCheck("high", "Create Image", "m", (), "denoise", True, 120, 100, 0.1, "ok", None, 110, 0.1, True)
@@ -327,7 +327,7 @@ def test_what_full_size_runs_needed_becomes_the_cards_memory_margin(tmp_path: Pa
     catalog = load_catalog()
     speed = cal.speed(catalog.throughput.gpu(gpu.name))
     assert speed.memory_margin == 1.35 and not speed.calibrated  # memory measured, speeds not
-    path = calibration.save(cal, tmp_path / "cal.json")
+    path = calibration_file.save(cal, tmp_path / "cal.json")
     validate_output(json.loads(path.read_text()), "calibration")
 
 

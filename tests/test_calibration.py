@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from qms_cli.catalog.load import load_catalog
-from qms_cli.estimate import calibration
+from qms_cli.estimate import calibration_file
 from qms_cli.estimate.calibration import (
     Calibration,
     FamilyFit,
@@ -20,9 +20,9 @@ from qms_cli.estimate.calibration import (
     errors,
     fit,
     nnls,
-    percentile,
     predicted,
 )
+from qms_cli.estimate.stats import percentile
 from qms_cli.hardware import probe
 from qms_cli.plan.manager import QualityManager
 from tests.conftest import validate_output
@@ -122,20 +122,20 @@ def calibration_for(fingerprint: str, samples: list[Sample] | None = None, **kw:
 
 def test_calibration_file_round_trip_and_schema(tmp_path: Path) -> None:
     cal = calibration_for("cpu-test")
-    path = calibration.save(cal)
+    path = calibration_file.save(cal)
     assert path == tmp_path / "data" / "calibration" / "cpu-test.json"
     data = json.loads(path.read_text())
     validate_output(data, "calibration")
-    back = calibration.load("cpu-test")
+    back = calibration_file.load("cpu-test")
     assert back is not None and back.fit is not None
     assert back.fit["flux"].linear == pytest.approx(cal.fit["flux"].linear)  # type: ignore[index]
     assert back.samples == cal.samples and back.band == cal.band
-    assert calibration.load("cpu-other") is None
+    assert calibration_file.load("cpu-other") is None
 
 
 def test_plans_use_the_calibration(tmp_path: Path, qms: Any) -> None:
     res = probe()
-    calibration.save(calibration_for(res.cpu_fingerprint))
+    calibration_file.save(calibration_for(res.cpu_fingerprint))
     data = qms("plan", "Create Image", "--quality", "low", "--json").json()
     validate_output(data, "plan")
     predicted_ = data["tasks"][0]["predicted"]
@@ -149,7 +149,7 @@ def test_plans_use_the_calibration(tmp_path: Path, qms: Any) -> None:
 def test_a_calibration_that_missed_its_goal_says_so_and_plans_show_its_wider_range(qms: Any) -> None:
     res = probe()
     cal = replace(calibration_for(res.cpu_fingerprint), median_error=0.12, p90_error=0.27, band=band_for(0.27, 0.41))
-    calibration.save(cal)
+    calibration_file.save(cal)
     assert cal.as_json()["error"]["goal_met"] is False and cal.band == (0.59, 1.41)
     seconds = qms("plan", "Create Image", "--quality", "low", "--json").json()["tasks"][0]["predicted"]["seconds"]
     assert seconds["high"] / seconds["expected"] == pytest.approx(1.41, rel=1e-3)
@@ -160,7 +160,7 @@ def test_a_calibration_that_missed_its_goal_says_so_and_plans_show_its_wider_ran
 
 def test_speeds_fitted_by_an_older_qms_are_set_aside_with_a_note(qms: Any) -> None:
     res = probe()
-    path = calibration.save(calibration_for(res.cpu_fingerprint))
+    path = calibration_file.save(calibration_for(res.cpu_fingerprint))
     data = json.loads(path.read_text())
     assert data["version"] == 2
     data["version"] = 1  # as qms wrote it before work was counted from the architecture
@@ -179,7 +179,7 @@ def test_uncalibrated_plans_say_so(qms: Any) -> None:
 
 def test_a_broken_calibration_is_ignored_with_a_warning(qms: Any) -> None:
     res = probe()
-    path = calibration.default_path(res.cpu_fingerprint)
+    path = calibration_file.default_path(res.cpu_fingerprint)
     path.parent.mkdir(parents=True)
     path.write_text('{"version": 1}')
     result = qms("plan", "Create Image", "--json")

@@ -21,8 +21,9 @@ from qms_cli.bench import session
 from qms_cli.bench.session import HEAD_DIM, BenchResult, model_shaped
 from qms_cli.bench.suite import FULL, QUICK, Sizes
 from qms_cli.catalog.load import load_catalog
-from qms_cli.estimate.calibration import GOAL_P90, errors, goal_met, percentile
+from qms_cli.estimate.calibration import GOAL_P90, errors, goal_met
 from qms_cli.estimate.predict import pass_seconds, step_work
+from qms_cli.estimate.stats import percentile
 
 CATALOG = load_catalog()
 FAMILIES = CATALOG.models.families

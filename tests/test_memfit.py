@@ -13,7 +13,7 @@ import pytest
 from qms_cli.bench.measure import ProcessPeak
 from qms_cli.bench.session import Evaluation, option_effects
 from qms_cli.catalog.load import load_catalog
-from qms_cli.estimate import calibration
+from qms_cli.estimate import calibration, calibration_file
 from qms_cli.estimate.calibration import Sample
 from qms_cli.estimate.memfit import MemoryFit, fit_memory, peak, predicted_peak
 from qms_cli.estimate.predict import Effects, predict
@@ -79,15 +79,15 @@ def test_a_calibration_with_memory_round_trips_and_validates(tmp_path: Path) -> 
     fits, margin = fit_memory(memory_samples())
     cal = replace(calibration_for("cpu-mem"), memory=fits, memory_margin=margin,
                   options={"flux/fp8-storage": {"time_factor": 1.3, "storage_factor": 0.52, "work_factor": 1.0}})
-    path = calibration.save(cal)
+    path = calibration_file.save(cal)
     validate_output(json.loads(path.read_text()), "calibration")
-    back = calibration.load("cpu-mem")
+    back = calibration_file.load("cpu-mem")
     assert back is not None and back.memory is not None and back.options == cal.options
     assert back.memory["flux"].per_token_hidden == pytest.approx(TRUE.per_token_hidden, rel=1e-3)
     old = json.loads(path.read_text())
     del old["memory"], old["options"]  # written before memory was measured: still read
     path.write_text(json.dumps(old))
-    assert calibration.load("cpu-mem").memory is None  # type: ignore[union-attr]
+    assert calibration_file.load("cpu-mem").memory is None  # type: ignore[union-attr]
 
 
 def card_manager(cal: calibration.Calibration | None) -> tuple[QualityManager, str]:

@@ -14,6 +14,7 @@ import yaml
 
 from qms_cli.hardware import probe
 from qms_cli.hardware.resources import GIB
+from qms_cli.render.messages.machine import fault, notice
 from tests.conftest import PROFILES, ROOT, Result, run_qms, validate_output
 from tests.fake_nvml import MIB, SCENARIOS, install
 
@@ -38,7 +39,7 @@ def test_no_gpu_means_cpu_only(scenario: Any, name: str) -> None:
     scenario(name)
     res = probe()
     assert res.gpus == () and res.source == "none" and res.available_vram == 0 and res.best_gpu is None
-    assert [n.kind for n in res.notices] == ["no_gpu"] and "processor" in res.notices[0].message
+    assert [n.kind for n in res.notices] == ["no_gpu"] and "processor" in notice(res.notices[0])
     assert res.fingerprint.startswith("cpu-")
     assert res.system.ram_total > 0 and res.system.cpu_cores >= 1
 
@@ -46,7 +47,7 @@ def test_no_gpu_means_cpu_only(scenario: Any, name: str) -> None:
 def test_version_mismatch_says_to_restart(scenario: Any) -> None:
     scenario("version-mismatch")
     res = probe()
-    assert res.gpus == () and res.notices[0].kind == "driver_mismatch" and "restart" in res.notices[0].message
+    assert res.gpus == () and res.notices[0].kind == "driver_mismatch" and "restart" in notice(res.notices[0])
 
 
 def test_one_idle_gpu_v2_memory(scenario: Any) -> None:
@@ -75,7 +76,7 @@ def test_lost_gpus_are_unavailable_and_excluded(scenario: Any) -> None:
     scenario("lost")
     res = probe()
     assert [g.status for g in res.gpus] == ["ok", "unavailable", "unavailable"]
-    assert all("stopped responding" in g.problems[0] for g in res.gpus[1:])
+    assert all("stopped responding" in fault(g.problems[0]) for g in res.gpus[1:])
     assert res.best_gpu is not None and res.best_gpu.index == 0
     assert [res.available(g) for g in res.gpus[1:]] == [0, 0]
 
@@ -108,7 +109,7 @@ def test_other_errors_degrade_one_device_only(scenario: Any) -> None:
     scenario("other-error")
     res = probe()
     assert [g.status for g in res.gpus] == ["ok", "degraded"]
-    assert "could not read its name" in res.gpus[1].problems[0] and res.gpus[1].usable
+    assert "could not read its name" in fault(res.gpus[1].problems[0]) and res.gpus[1].usable
     assert res.gpus[0].name == "NVIDIA GeForce RTX 4090"
 
 

@@ -16,9 +16,10 @@ from qms_cli.bench.suite import Sizes, jobs
 from qms_cli.catalog.load import Catalog
 from qms_cli.errors import DataError
 from qms_cli.estimate import memfit
-from qms_cli.estimate.calibration import Calibration, Sample, band_for, errors, fit, median, percentile, predicted
+from qms_cli.estimate.calibration import Calibration, Sample, band_for, errors, fit, predicted
 from qms_cli.estimate.memfit import MemoryFit, fit_memory
 from qms_cli.estimate.predict import step_work
+from qms_cli.estimate.stats import median, percentile
 from qms_cli.values import Value
 
 HEAD_DIM = 128

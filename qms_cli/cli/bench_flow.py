@@ -16,7 +16,7 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
               as_json: bool, isolate: bool | None = None, rungs: bool = False) -> None:
     import typer
 
-    from qms_cli.estimate import calibration
+    from qms_cli.estimate import calibration, calibration_file
     from qms_cli.plan.manager import QualityManager
     from qms_cli.render import bench as view
     from qms_cli.units import parse_size
@@ -43,7 +43,7 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
     names = [tiers.function(f) for f in functions] or tiers.functions
     families = sorted({qm.catalog.models.models[t.mappings[f].model].family for t in tiers.tiers for f in names})
     n_threads = threads or res.system.cpu_cores
-    existing = calibration.load(fingerprint)
+    existing = calibration_file.load(fingerprint)
     progress = view.progress(as_json)
     outcome: Any
     too_fast: list[Any] = []  # --runner runs too fast to be real
@@ -80,7 +80,7 @@ def run_bench(settings: Settings, quick: bool, evaluate: bool, functions: list[s
                 cal = replace(cal, configurations=existing.configurations,
                               memory_margin=_larger(cal.memory_margin, existing.memory_margin))
             interrupted, outcome = result.interrupted, result
-    saved, problem = calibration.save_or_keep(cal, output) if cal is not None else (None, None)
+    saved, problem = calibration_file.save_or_keep(cal, output) if cal is not None else (None, None)
     if report is not None:
         from qms_cli.render.bench_report import write_report
 

@@ -56,8 +56,10 @@ def run_exporter(settings: Settings, host: str, port: int, interval: str, textfi
         if open_to_network(addr):
             say(m.exporter_open_to_network(url(addr, bound)))
 
+    from qms_cli.render.messages import machine
+
     try:
-        serve(host, port, every, take, ready, say)
+        serve(host, port, every, take, ready, lambda event: say(machine.refresh(event)))
     except OSError as e:
         raise UsageError(f"cannot listen on {url(host, port).removeprefix('http://').removesuffix('/metrics')} "
                          f"({e.strerror or e})") from None

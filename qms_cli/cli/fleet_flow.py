@@ -10,19 +10,22 @@ from qms_cli.cli.common import Settings
 def probe_fleet(settings: Settings, url: str, max_age: str, local_fallback: bool, reserve: str | None,
                 as_json: bool) -> None:
     from qms_cli.plan.fleet import FleetManager, manager_for
+    from qms_cli.render.messages import machine
     from qms_cli.render.output import emit_json, emit_lines
+    from qms_cli.render.probe import probe_json
     from qms_cli.units import parse_duration
 
     qm: Any = manager_for(url, profiles=settings.profiles, project=None, reserve=reserve,
                           max_age=parse_duration(max_age), local_fallback=local_fallback)
     if not isinstance(qm, FleetManager):  # Prometheus could not be used: this machine instead
         hosts = {qm.resources.machine or "this machine": qm.resources}
-        notices = [{"type": "local_fallback", "message": w, "detail": None} for w in qm.warnings]
+        notices: list[dict[str, Any]] = [{"type": "local_fallback", "message": machine.notice(w), "detail": None}
+                                         for w in qm.warnings]
     else:
         hosts = qm.fleet.hosts
-        notices = [{"type": n.kind, "message": n.message, "detail": n.detail} for n in qm.fleet.notices]
+        notices = [machine.notice_json(n) for n in qm.fleet.notices]
     if as_json:
-        emit_json({"source": "prometheus", "url": url, "hosts": {h: r.as_json() for h, r in hosts.items()},
+        emit_json({"source": "prometheus", "url": url, "hosts": {h: probe_json(r) for h, r in hosts.items()},
                    "notices": notices})
         return
     from qms_cli.render.probe import card_table, summary_lines

@@ -49,9 +49,10 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
 
                 raise Declined(m.strict_refused(p.route.function, p.route.requested.name, p.route.chosen.tier.name))
     if qm.warnings:
+        from qms_cli.render.messages import machine
         from qms_cli.render.output import emit_lines
 
-        emit_lines(*qm.warnings, err=True)
+        emit_lines(*machine.notices(qm.warnings), err=True)
     _say_project_problem(qm)
     stuck = sum(not p.route.runnable for _, p in plans)
     if as_json:

@@ -44,7 +44,9 @@ def probe(ctx: typer.Context, vram_limit: VramLimitOpt = None, reserve: ReserveO
     catalog = settings(ctx).catalog() if hardware else None
     resources = probe_machine(vram_limit, reserve, hardware, catalog)
     if as_json:
-        emit_json(resources.as_json())
+        from qms_cli.render.probe import probe_json
+
+        emit_json(probe_json(resources))
         return
     from qms_cli.render.probe import card_table, summary_lines
     from qms_cli.render.table import emit_table

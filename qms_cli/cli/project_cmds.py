@@ -123,10 +123,12 @@ def _machine(catalog: Any, vram_limit: str | None, reserve: str | None, hardware
 def _here(catalog: Any, resources: Any, tier: Any) -> Any:
     """How each function of the tier shown runs here: the same routing as `qms plan` and `qms tiers`."""
     from qms_cli.plan.listing import on_this_machine
+    from qms_cli.render.messages import machine
     from qms_cli.render.output import emit_lines
 
     here, _, problems = on_this_machine(catalog, resources, only=tier.id)
-    emit_lines(*problems, err=True)  # a calibration or history that could not be read, as `qms tiers` says it
+    # a calibration or history that could not be read, as `qms tiers` says it
+    emit_lines(*machine.notices(problems), err=True)
     return here
 
 

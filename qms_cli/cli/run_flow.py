@@ -18,7 +18,9 @@ def _manager(settings: Settings, project: str | None, vram_limit: str | None, re
     qm = QualityManager.from_project(project, profiles=settings.profiles, vram_limit=vram_limit, reserve=reserve,
                                      hardware=hardware, db=db)
     if qm.warnings:
-        sys.stderr.write("".join(w + "\n" for w in qm.warnings))
+        from qms_cli.render.messages import machine
+
+        sys.stderr.write("".join(w + "\n" for w in machine.notices(qm.warnings)))
     return qm
 
 

@@ -44,4 +44,6 @@ def tiers(
         from qms_cli.render.plan import calibration_line
 
         emit_lines(calibration_line(listing.calibration))
-    emit_lines(*listing.warnings, err=True)
+    from qms_cli.render.messages import machine
+
+    emit_lines(*machine.notices(listing.warnings), err=True)

@@ -1,4 +1,4 @@
-"""Calibration: the machine's measured speeds, fitted from bench samples, stored per hardware fingerprint.
+"""Calibration: the machine's measured speeds, fitted from bench samples (its file: estimate/calibration_file.py).
 
 A step's time is modelled as  passes x (L/T + L/h x w/T + A/Ta + c)  with L the matrix-product flops, h the
 hidden size, A the attention flops (predict.step_work). Fitting the four coefficients is a non-negative least
@@ -9,10 +9,7 @@ a fixed cost per call, on each tile when tiled (qms_cli.estimate.tiles).
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from qms_cli.catalog.speed import Speed
@@ -134,16 +131,6 @@ def errors(f: dict[str, FamilyFit], samples: list[Sample]) -> list[float]:
             if s.kind in ("step", "decode") and s.family in f]
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..1); 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    pos = q * (len(ordered) - 1)
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
 VERSION = 2  # 2: a pass's work counted from the architecture (qms_cli/estimate/flops.py)
 GOAL_P90 = 0.10  # what calibration aims for: 9 in 10 sizes it was not fitted to within 10%
 
@@ -246,22 +233,6 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else 0.0
 
 
-def default_path(fingerprint: str) -> Path:
-    from qms_cli.paths import calibration_file
-
-    return calibration_file(fingerprint)
-
-
-def save(cal: Calibration, path: Path | None = None) -> Path:
-    """Write the calibration (atomically) to `path` or the default place for its fingerprint."""
-    from qms_cli.project.file import write_atomic
-
-    target = path or default_path(cal.fingerprint)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, json.dumps(cal.as_json(), indent=1) + "\n")
-    return target
-
-
 PLAUSIBLE = 20.0  # a run this many times faster than the reference estimate cannot have generated anything
 
 
@@ -269,67 +240,3 @@ def implausible(runs: list[Any]) -> list[Any]:
     """The successful runs of `qms bench --runner` too fast to be real (under 1/20 of the reference estimate):
     a command that does nothing would otherwise become this machine's speed (issue 15)."""
     return [r for r in runs if r.exit_code == 0 and r.seconds * PLAUSIBLE < r.predicted_seconds]
-
-
-def save_or_keep(cal: Calibration, path: Path | None = None) -> tuple[Path | None, str | None]:
-    """(where it was written, why not where it belongs): the default place or `path`, else, when that folder
-    cannot be written, the current folder, else the temporary folder; (None, why) when nowhere can be."""
-    import tempfile
-
-    from qms_cli.errors import DataError
-
-    target = path or default_path(cal.fingerprint)
-    try:
-        return save(cal, target), None
-    except (OSError, DataError) as e:
-        problem = e.message if isinstance(e, DataError) else f"{target}: {e.strerror or e}"
-    for folder in (".", tempfile.gettempdir()):
-        try:
-            return save(cal, Path(folder).absolute() / f"calibration-{cal.fingerprint}.json"), problem
-        except (OSError, DataError):
-            continue
-    return None, problem
-
-
-def load(fingerprint: str) -> Calibration | None:
-    """The stored calibration for a fingerprint, validated, or None. A broken file is a DataError."""
-    path = default_path(fingerprint)
-    if not path.is_file():
-        return None
-    return read(path)
-
-
-def read(path: Path) -> Calibration:
-    from qms_cli.catalog.load import read_document
-
-    return Calibration.from_json(read_document(path, "calibration"))
-
-
-def for_resources(resources: Any) -> tuple[dict[str, Calibration], list[str]]:
-    """The stored calibrations of this machine's devices (best card and processor), by fingerprint, and a
-    line for each one that could not be read (it is then ignored: estimates fall back to reference speeds)."""
-    from qms_cli.errors import DataError
-
-    out, problems = {}, []
-    for fp in sorted({resources.fingerprint, resources.cpu_fingerprint}):
-        try:
-            cal = load(fp)
-        except DataError as e:
-            from qms_cli.render.messages import calibration_unreadable
-
-            problems.append(calibration_unreadable(e.message))
-            continue
-        if cal is not None and cal.version < VERSION and cal.fit:
-            # Its speeds were fitted to work counted the old way (every parameter for every token): planning with
-            # them would be ~1.8x off. Memory fits and a runner's whole-task times do not depend on that count.
-            from qms_cli.render.messages import calibration_outdated
-
-            problems.append(calibration_outdated(cal.device, cal.date[:10]))
-            cal = replace(cal, fit=None)
-        if cal is not None:
-            out[fp] = cal
-    return out, problems
-
-
-def median(values: list[float]) -> float:
-    return percentile(values, 0.5)

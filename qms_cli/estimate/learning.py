@@ -32,7 +32,7 @@ def correction(ratios: list[float]) -> Learned | None:
     """What the runs say about the estimate (ratios are actual / estimated, newest first)."""
     if not ratios:
         return None
-    from qms_cli.estimate.calibration import percentile
+    from qms_cli.estimate.stats import percentile
 
     n = len(ratios)
     med = percentile(ratios, 0.5)

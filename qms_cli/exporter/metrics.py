@@ -10,12 +10,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from qms_cli.exporter.monitor import RATIO_BUCKETS, Snapshot
 
 CARD_LABELS = ("gpu", "UUID", "modelName", "hostname")
 log = logging.getLogger("qms.exporter")
+
+
+class Refresh(NamedTuple):
+    """What a refresh has to say: "failed" (the first time for this `problem`) or "recovered"; worded by
+    render/messages/machine.py."""
+
+    kind: str
+    problem: str | None = None  # failed: failure_kind's one line
 
 
 class Latest:
@@ -27,9 +35,9 @@ class Latest:
         self.duration = 0.0
         self.failing: set[str] = set()  # the kinds of failure said since the last good refresh
 
-    def refresh(self, take: Callable[[], Snapshot], say: Callable[[str], None] | None = None) -> None:
+    def refresh(self, take: Callable[[], Snapshot], say: Callable[[Refresh], None] | None = None) -> None:
         """Take a new snapshot; on failure keep the last one and say so once per kind of failure (one line, no
-        traceback), and once when refreshing works again."""
+        traceback), and once when refreshing works again. Without `say`, the facts go to the log."""
         started = time.perf_counter()
         try:
             self.snapshot = take()
@@ -38,16 +46,16 @@ class Latest:
             kind = failure_kind(e)
             if kind not in self.failing:
                 self.failing.add(kind)
-                from qms_cli.render.messages import exporter_refresh_failed
-
-                (say or log.warning)(exporter_refresh_failed(kind))
+                (say or _log)(Refresh("failed", kind))
         else:
             if self.failing:
-                from qms_cli.render.messages import EXPORTER_REFRESH_RECOVERED
-
-                (say or log.warning)(EXPORTER_REFRESH_RECOVERED)
+                (say or _log)(Refresh("recovered"))
             self.failing.clear()
         self.duration = time.perf_counter() - started
+
+
+def _log(event: Refresh) -> None:
+    log.warning("refresh %s%s", event.kind, f": {event.problem}" if event.problem else "")
 
 
 def failure_kind(e: Exception) -> str:
@@ -174,7 +182,7 @@ def write_textfile(path: str, snapshot: Snapshot) -> None:
 
 
 def serve(host: str, port: int, interval: float, take: Callable[[], Snapshot],
-          ready: Callable[[str, int], None], say: Callable[[str], None] | None = None) -> None:
+          ready: Callable[[str, int], None], say: Callable[[Refresh], None] | None = None) -> None:
     """Serve /metrics until interrupted, refreshing every `interval` seconds in this thread (metrics_http.py:
     idle connections time out, open ones are bounded)."""
     from qms_cli.exporter.server import MetricsServer, listen

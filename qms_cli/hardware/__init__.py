@@ -6,13 +6,13 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from qms_cli.hardware.resources import Gpu, GpuProcess, Notice, Resources, System
+from qms_cli.hardware.resources import Fault, Gpu, GpuProcess, Notice, Resources, System
 from qms_cli.units import GIB, parse_size
 
 if TYPE_CHECKING:
     from qms_cli.catalog.load import Catalog
 
-__all__ = ["DEFAULT_RESERVE", "Gpu", "GpuProcess", "Notice", "Resources", "System", "probe"]
+__all__ = ["DEFAULT_RESERVE", "Fault", "Gpu", "GpuProcess", "Notice", "Resources", "System", "probe"]
 
 DEFAULT_RESERVE = 2 * GIB
 

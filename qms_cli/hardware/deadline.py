@@ -8,9 +8,12 @@ at exit). While one is still stuck, no other is started: a long-running exporter
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from qms_cli.hardware.resources import Notice
+
+if TYPE_CHECKING:
+    from qms_cli.hardware.nvml import Reading
 
 DEFAULT_SECONDS = 10.0
 _stuck: list[threading.Thread] = []  # the read still inside the driver, if any
@@ -23,15 +26,15 @@ def limit() -> float:
     return seconds("QMS_NVML_TIMEOUT", DEFAULT_SECONDS, minimum=0.1, maximum=3600.0)
 
 
-def read(seconds: float | None = None) -> Any:
+def read(seconds: float | None = None) -> Reading:
     """nvml.read(), or no devices and a "driver_hung" notice when the driver does not answer in time."""
-    from qms_cli.hardware import nvml
+    import qms_cli.hardware.nvml as nvml  # not `from qms_cli.hardware import`: the package imports this module
 
     wait = limit() if seconds is None else seconds
     if _stuck and _stuck[0].is_alive():
-        return _hung(nvml, wait, "an earlier NVML call has not returned")
+        return _hung(wait, "earlier")
     _stuck.clear()
-    box: list[Any] = []
+    box: list[Reading] = []
     failure: list[BaseException] = []
 
     def work() -> None:
@@ -45,13 +48,14 @@ def read(seconds: float | None = None) -> Any:
     thread.join(wait)
     if thread.is_alive():
         _stuck.append(thread)
-        return _hung(nvml, wait, f"NVML did not return within {wait:g} s")
+        return _hung(wait, "timeout")
     if failure:
         raise failure[0]
     return box[0]
 
 
-def _hung(nvml: Any, wait: float, detail: str) -> Any:
-    from qms_cli.render.messages import driver_hung, duration
+def _hung(wait: float, cause: str) -> Reading:
+    """cause: "timeout" (this read waited `wait` s) or "earlier" (an earlier read is still inside the driver)."""
+    from qms_cli.hardware.nvml import Reading
 
-    return nvml.Reading([], [Notice("driver_hung", driver_hung(duration(wait)), detail)])
+    return Reading([], [Notice("driver_hung", cause=cause, seconds=wait)])

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from qms_cli.hardware.resources import Gpu, GpuProcess, Notice
+from qms_cli.hardware.resources import Fault, Gpu, GpuProcess, Notice
 
 
 class Reading(NamedTuple):
@@ -36,22 +36,20 @@ class _Lost(Exception):
 
 def read() -> Reading:
     """Every device NVML reports (MIG instances as devices of their own), in NVML order."""
-    from qms_cli.render import messages
-
     if not driver_present():
-        return Reading([], [Notice("no_gpu", messages.NO_GPU, "no NVIDIA driver files (/proc/driver/nvidia, /dev)")])
+        return Reading([], [Notice("no_gpu", cause="no_driver")])
     try:
         import pynvml
     except ImportError:
-        return Reading([], [Notice("no_gpu", messages.NO_GPU_PACKAGE, "nvidia-ml-py is not installed")])
+        return Reading([], [Notice("no_gpu", cause="no_package")])
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError_LibRmVersionMismatch as e:
-        return Reading([], [Notice("driver_mismatch", messages.DRIVER_MISMATCH, f"nvmlInit: {e}")])
+        return Reading([], [Notice("driver_mismatch", error=str(e))])
     except (pynvml.NVMLError_LibraryNotFound, pynvml.NVMLError_DriverNotLoaded) as e:
-        return Reading([], [Notice("no_gpu", messages.NO_GPU, f"nvmlInit: {e}")])
+        return Reading([], [Notice("no_gpu", cause="not_loaded", error=str(e))])
     except pynvml.NVMLError as e:
-        return Reading([], [Notice("no_gpu", messages.no_gpu_driver_said(str(e)), f"nvmlInit: {e}")])
+        return Reading([], [Notice("no_gpu", cause="driver_error", error=str(e))])
     try:
         return Reading(_devices(pynvml), [])
     finally:
@@ -90,28 +88,28 @@ def _devices(nv: Any) -> list[Gpu]:
 
 def _broken(nv: Any, i: int, error: Exception, parent: str | None = None) -> Gpu:
     lost = isinstance(error, nv.NVMLError_GpuIsLost)
-    why = "the card stopped responding" if lost else f"the driver reported: {error}"
+    why = Fault("lost") if lost else Fault("driver_error", error=str(error))
     return Gpu(index=i, nvml_index=i, name=f"Graphics card {i}", status="unavailable", problems=(why,),
                mig_parent=parent)
 
 
 def _device(nv: Any, handle: Any, i: int, driver: str | None, cuda: str | None, parent: str | None,
             parent_handle: Any = None) -> Gpu:
-    problems: list[str] = []
+    problems: list[Fault] = []
 
     def field(fn: Callable[..., Any], *args: Any, what: str) -> Any:
         value, error = _get(nv, fn, *args)
         if error is not None:
             if isinstance(error, nv.NVMLError_GpuIsLost):
                 raise _Lost
-            problems.append(f"could not read its {what} ({error})")
+            problems.append(Fault("unreadable", field=what, error=str(error)))
         return value
 
     try:
         name = _text(field(nv.nvmlDeviceGetName, handle, what="name")) or f"Graphics card {i}"
-        uuid = _text(field(nv.nvmlDeviceGetUUID, handle, what="id"))
+        uuid = _text(field(nv.nvmlDeviceGetUUID, handle, what="uuid"))
         memory, api = _memory(nv, handle, field)
-        util = field(nv.nvmlDeviceGetUtilizationRates, handle, what="utilisation")
+        util = field(nv.nvmlDeviceGetUtilizationRates, handle, what="utilization")
         processes = _processes(nv, handle, field)
         figures = _figures(nv, handle, parent_handle)
     except _Lost:

@@ -50,8 +50,6 @@ def _host(labels: dict[str, str]) -> str:
 
 def read(url: str, *, reserve: int, max_age: float, system: System, timeout: float = 5.0) -> Fleet:
     """The fleet's cards: qms's own metrics, and DCGM's for hosts that only have DCGM."""
-    from qms_cli.render import messages as m
-
     now = time.time()
     cards: dict[tuple[str, str], dict[str, Any]] = {}
     notices: list[Notice] = []
@@ -72,10 +70,10 @@ def read(url: str, *, reserve: int, max_age: float, system: System, timeout: flo
                 if key in cards and cards[key]["source"] == source:
                     cards[key][field] = int(float(series["value"][1]) * scale)
     for host in sorted(stale - {h for h, _ in cards}):
-        notices.append(Notice("stale", m.host_stale(host), f"no sample newer than {max_age:.0f} s"))
+        notices.append(Notice("stale", host=host, seconds=max_age))
     for series in query(url, "up == 0", timeout):
         instance = series["metric"].get("instance", "?")
-        notices.append(Notice("host_down", m.host_down(instance), f"up == 0 for {instance}"))
+        notices.append(Notice("host_down", host=instance))
     hosts: dict[str, list[Gpu]] = {}
     for (host, index), c in sorted(cards.items()):
         labels = c["labels"]

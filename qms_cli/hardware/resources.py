@@ -23,6 +23,21 @@ class GpuProcess(NamedTuple):
     used_bytes: int | None
 
 
+class Fault(NamedTuple):
+    """What went wrong reading one card, as facts; render/messages/machine.py words it.
+
+    kind: "lost" (the card stopped responding), "driver_error" (the driver refused the card: `error`) or
+    "unreadable" (one `field` could not be read: "name", "uuid", "memory" or "utilization"; `error`).
+    """
+
+    kind: str
+    field: str | None = None
+    error: str | None = None  # what the driver said, as it said it
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "field": self.field, "error": self.error}
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Gpu(Value):
     """One device a task can run on: a whole card, or a MIG instance of one.
@@ -45,7 +60,7 @@ class Gpu(Value):
     cuda_version: str | None = None
     processes: tuple[GpuProcess, ...] | None = None
     status: str = "ok"
-    problems: tuple[str, ...] = ()
+    problems: tuple[Fault, ...] = ()  # what could not be read, when not "ok"
     mig_parent: str | None = None
     memory_api: str | None = None
     simulated: bool = False
@@ -98,11 +113,31 @@ class System(NamedTuple):
 
 
 class Notice(NamedTuple):
-    """Something people should know about the probe, in plain words; `kind` is for programs."""
+    """Something people should know about the machine, or about what qms read of it, as facts: `kind` is for
+    programs (the "type" in --json); render/messages/machine.py words it. Only the fields of its kind are set.
+
+    The probe: "no_gpu" (`cause`: "no_driver", "no_package", "not_loaded" or "driver_error", with the driver's
+    `error`), "driver_mismatch" (`error`), "driver_hung" (`cause` "timeout" or "earlier", `seconds` waited),
+    "visibility" (`cause` "no_match": `setting`, its first `entry` naming no card, the cards still `visible`;
+    or "empty"). A fleet: "stale" (`host`, `seconds`: the age limit), "host_down" (`host`: the instance).
+    What plans read: "calibration_unreadable" and "history_unreadable" (`error`), "calibration_outdated"
+    (`device`, `date`), "local_fallback" (`error`: why Prometheus could not be used).
+    """
 
     kind: str
-    message: str
-    detail: str | None = None  # technical: for --json and logs, never shown in the plain view
+    cause: str | None = None
+    error: str | None = None
+    seconds: float | None = None
+    visible: int | None = None
+    setting: str | None = None
+    entry: str | None = None
+    host: str | None = None
+    device: str | None = None
+    date: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The facts (the --json of `qms probe` words them: render/probe.py)."""
+        return {"type": self.kind, **{k: v for k, v in self._asdict().items() if k != "kind" and v is not None}}
 
 
 class Resources(NamedTuple):
@@ -151,6 +186,7 @@ class Resources(NamedTuple):
         return slug(f"cpu {self.system.cpu_model}")
 
     def as_json(self) -> dict[str, Any]:
+        """The snapshot as facts: notices and card problems unworded (render/probe.py's probe_json words them)."""
         best = self.best_gpu
         return {
             "source": self.source,
@@ -165,14 +201,14 @@ class Resources(NamedTuple):
                        "cpu_cores": self.system.cpu_cores, "cpu_threads": self.system.cpu_threads,
                        "cpu_model": self.system.cpu_model, "ram_reserve_bytes": self.ram_reserve,
                        "available_ram_bytes": self.available_ram},
-            "notices": [{"type": n.kind, "message": n.message, "detail": n.detail} for n in self.notices],
+            "notices": [n.as_json() for n in self.notices],
         }
 
 
 def _gpu_json(g: Gpu, available: int) -> dict[str, Any]:
     return {
         "index": g.index, "nvml_index": g.nvml_index, "uuid": g.uuid, "name": g.name, "status": g.status,
-        "problems": list(g.problems), "simulated": g.simulated, "mig_parent_uuid": g.mig_parent,
+        "problems": [f.as_json() for f in g.problems], "simulated": g.simulated, "mig_parent_uuid": g.mig_parent,
         "memory": {"total_bytes": g.total, "used_bytes": g.used, "free_bytes": g.free, "reserved_bytes": g.reserved,
                    "physical_total_bytes": g.physical_total or g.total, "api": g.memory_api},
         "available_bytes": available,

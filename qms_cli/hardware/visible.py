@@ -16,20 +16,17 @@ def select(devices: list[Gpu], spec: str | None) -> tuple[list[Gpu], list[Notice
     """The visible devices, renumbered as the task will see them, and notices about what was hidden."""
     if spec is None:
         return devices, []
-    from qms_cli.render import messages
-
     chosen: list[Gpu] = []
     tokens = [t.strip() for t in spec.split(",")] if spec.strip() else []
-    notices = []
+    notices: list[Notice] = []
     for token in tokens:
         match = _match(token, devices)
         if match is None or match in chosen:
-            detail = f"CUDA_VISIBLE_DEVICES={spec!r}: {token!r} names no device; it and later entries are ignored"
-            notices.append(Notice("visibility", messages.cards_hidden(len(chosen)), detail))
+            notices.append(Notice("visibility", cause="no_match", setting=spec, entry=token, visible=len(chosen)))
             break
         chosen.append(match)
     if not tokens:
-        notices.append(Notice("visibility", messages.ALL_CARDS_HIDDEN, "CUDA_VISIBLE_DEVICES is empty"))
+        notices.append(Notice("visibility", cause="empty"))
     return [replace(g, index=i) for i, g in enumerate(chosen)], notices
 
 

@@ -31,7 +31,7 @@ class FleetManager:
         cards = tuple(g for res in fleet.hosts.values() for g in res.gpus)
         self.resources = local._replace(gpus=cards, source="prometheus",
                                         machine=fleet_machine(len(fleet.hosts), fleet.url), notices=())
-        self.warnings = [n.message for n in fleet.notices]
+        self.warnings = list(fleet.notices)
         self.project_problem: ProjectProblem | None = None
         self.router = next(iter(self.managers.values())).router
 
@@ -59,7 +59,7 @@ def manager_for(url: str, *, profiles: str | None, project: str | None, reserve:
     Prometheus cannot be reached or knows no machine (said in its warnings)."""
     from qms_cli.catalog.load import load_catalog
     from qms_cli.errors import DataError
-    from qms_cli.hardware import DEFAULT_RESERVE, probe
+    from qms_cli.hardware import DEFAULT_RESERVE, Notice, probe
     from qms_cli.hardware.remote import read
     from qms_cli.project.file import find_project, read_project
     from qms_cli.render import messages as m
@@ -77,7 +77,7 @@ def manager_for(url: str, *, profiles: str | None, project: str | None, reserve:
             raise
         qm = QualityManager.from_project(project, profiles=profiles, vram_limit=vram_limit, reserve=reserve,
                                          hardware=hardware)
-        qm.warnings.append(m.prometheus_fallback(e.message))
+        qm.warnings.append(Notice("local_fallback", error=e.message))
         return qm
     from qms_cli.project.file import ProjectError
 

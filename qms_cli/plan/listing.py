@@ -14,7 +14,7 @@ from qms_cli.values import Value
 
 if TYPE_CHECKING:
     from qms_cli.estimate.calibration import Calibration
-    from qms_cli.hardware import Resources
+    from qms_cli.hardware import Notice, Resources
     from qms_cli.project.file import ProjectProblem
 
 
@@ -44,7 +44,7 @@ class TierListing(Value):
     project_error: str | None
     here: dict[str, dict[str, Here]] | None = None  # tier id -> function -> how it runs on this machine
     calibration: "Calibration | None" = None  # of the device the tiers were routed on
-    warnings: tuple[str, ...] = ()
+    warnings: "tuple[Notice, ...]" = ()  # calibrations or history that could not be used
     project_problem: "ProjectProblem | None" = None  # why the project file could not be used
 
     @property
@@ -71,7 +71,7 @@ class TierListing(Value):
 
 
 def on_this_machine(catalog: Catalog, resources: "Resources", only: str | None = None) -> tuple[
-        dict[str, dict[str, Here]], "Calibration | None", list[str]]:
+        dict[str, dict[str, Here]], "Calibration | None", "list[Notice]"]:
     """Each tier (or `only` that one) and function routed here: runs as mapped, runs slower, falls back, needs
     the processor, or cannot run; with the calibration used and any calibration that could not be read."""
     from qms_cli.plan.explain import card_as_designed, card_at_all, mapped_rung, ram_need

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from qms_cli.catalog.load import Catalog
     from qms_cli.catalog.speed import Throughput
     from qms_cli.estimate.calibration import Calibration
-    from qms_cli.hardware import Resources
+    from qms_cli.hardware import Notice, Resources
     from qms_cli.project.file import Project, ProjectProblem
 
 
@@ -60,7 +60,7 @@ class QualityManager:
         self.resources = resources
         self.project = project
         self.router = Router(catalog, resources, throughput, calibrations, history)
-        self.warnings: list[str] = []
+        self.warnings: list[Notice] = []  # what could not be read (render/messages/machine.py words them)
         self.project_problem: ProjectProblem | None = None  # the project file found but unusable
         self._upgrades: dict[int, str | None] = {}
 
@@ -166,7 +166,7 @@ class QualityManager:
 
 
 def _history(resources: Resources, db: str | os.PathLike[str] | None,
-             problems: list[str]) -> dict[tuple[str, str], list[float]]:
+             problems: list[Notice]) -> dict[tuple[str, str], list[float]]:
     """The history's actual/estimated ratios for this machine's devices; nothing when there is no history
     (sqlite3 is not even loaded) or it cannot be read (said in `problems`)."""
     from pathlib import Path
@@ -190,20 +190,20 @@ def _history(resources: Resources, db: str | os.PathLike[str] | None,
         finally:
             conn.close()
     except DataError as e:
-        from qms_cli.render.messages import history_unreadable
+        from qms_cli.hardware import Notice
 
-        problems.append(history_unreadable(e.message))
+        problems.append(Notice("history_unreadable", error=e.message))
         return {}
 
 
-def load_calibrations(resources: Resources) -> tuple[dict[str, Calibration], list[str]]:
-    """This machine's calibrations (none for a simulated one), and a line for each that cannot be read. The
-    calibration module is only loaded when there is a file to read."""
+def load_calibrations(resources: Resources) -> tuple[dict[str, Calibration], list[Notice]]:
+    """This machine's calibrations (none for a simulated one), and a notice for each that cannot be used. The
+    calibration modules are only loaded when there is a file to read."""
     from qms_cli.paths import calibration_file
 
     fingerprints = {resources.fingerprint, resources.cpu_fingerprint}
     if resources.source == "simulated" or not any(calibration_file(fp).is_file() for fp in fingerprints):
         return {}, []
-    from qms_cli.estimate.calibration import for_resources
+    from qms_cli.estimate.calibration_file import for_resources
 
     return for_resources(resources)

@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from qms_cli.estimate.calibration import percentile
+from qms_cli.estimate.stats import percentile
 from qms_cli.queue.engine import Outcome, play
 from qms_cli.queue.policy import Fifo, Order, Policy, StrictPriority, Waiting
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from qms_cli.hardware import Gpu, Resources
 from qms_cli.render import messages
+from qms_cli.render.messages import machine
 from qms_cli.render.table import Table
 from qms_cli.units import format_size
 
@@ -33,16 +36,16 @@ def card_table(res: Resources) -> Table:
 def card_row(g: Gpu, res: Resources) -> list[str]:
     name = g.name + (messages.CARD_SLICE if g.mig_parent else "")
     if g.status == "unavailable":
-        return [str(g.index), name, "", "", "", "", messages.card_unavailable("; ".join(g.problems)), ""]
+        return [str(g.index), name, "", "", "", "", messages.card_unavailable(machine.faults(g.problems)), ""]
     available = res.available(g)
-    note = messages.card_degraded("; ".join(g.problems)) if g.status == "degraded" else ""
+    note = messages.card_degraded(machine.faults(g.problems)) if g.status == "degraded" else ""
     busy = NA if g.utilization is None else f"{g.utilization}%"
     return [str(g.index), name, busy, _size(g.total), _size(g.used), _size(g.free),
             f"{format_size(available)} {bar(available, g.total)}", note]
 
 
 def summary_lines(res: Resources) -> list[str]:
-    lines = [f"{n.message}" for n in res.notices]
+    lines = machine.notices(res.notices)
     if res.machine:
         lines.insert(0, messages.probe_simulated(res.machine))
     if res.vram_limit is not None and any(g.physical_total for g in res.gpus):
@@ -61,3 +64,12 @@ def summary_lines(res: Resources) -> list[str]:
     lines.append(messages.probe_system(format_size(s.ram_total), format_size(s.ram_available), s.cpu_cores,
                                        s.cpu_model))
     return lines
+
+
+def probe_json(res: Resources) -> dict[str, Any]:
+    """`qms probe --json`: the snapshot's facts, with its notices and each card's problems in words."""
+    out = res.as_json()
+    out["notices"] = [machine.notice_json(n) for n in res.notices]
+    for g, row in zip(res.gpus, out["gpus"], strict=True):
+        row["problems"] = [machine.fault(f) for f in g.problems]
+    return out

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from qms_cli.estimate.calibration import percentile
+from qms_cli.estimate.stats import percentile
 
 WITHIN = 0.20  # the product promises +-20%
 
