@@ -88,7 +88,7 @@ def test_no_import_circles() -> None:
         stack.append(m)
         for i in sorted(GRAPH[m]):
             if state.get(i) == 1:
-                circles.append(stack[stack.index(i):] + [i])
+                circles.append([*stack[stack.index(i):], i])
             elif i not in state:
                 walk(i)
         stack.pop()
