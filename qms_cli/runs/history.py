@@ -7,7 +7,7 @@ qms history at all, is reported and never written to.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,13 @@ from qms_cli.errors import DataError
 from qms_cli.queue.tables import LEASE_COLUMN as QUEUE_LEASE
 from qms_cli.queue.tables import SQLITE as QUEUE_TABLES
 
-LATEST = 3
+LATEST = 4
 COLUMNS = ("started_at", "finished_at", "project", "node", "function", "requested", "chosen", "model",
            "resolution", "steps", "frames", "count", "options", "config_key", "device", "fingerprint",
            "model_seconds", "predicted_low", "predicted", "predicted_high", "predicted_peak", "actual_seconds",
            "actual_peak", "outcome", "exit_code", "fallback", "proceeded", "source")
 OUTCOMES = ("ok", "failed", "oom", "cancelled")
-MIGRATIONS = {
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], Any]] = {
     1: f"""
     CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
@@ -42,6 +42,7 @@ MIGRATIONS = {
     """,
     2: QUEUE_TABLES,  # qms queue: the same tables as the PostgreSQL queue's
     3: QUEUE_LEASE,  # who holds a queue claim (issue 15)
+    4: lambda db: _queue_reasons(db),  # why a task ended: a kind and facts, not a sentence (issue 16)
 }
 
 
@@ -165,9 +166,13 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
     try:
         version = _identify(db, path)  # again, under the write lock
         for step in range(version + 1, LATEST + 1):
-            for statement in MIGRATIONS[step].split(";"):
-                if statement.strip():
-                    db.execute(statement)
+            migration = MIGRATIONS[step]
+            if callable(migration):
+                migration(db)
+            else:
+                for statement in migration.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
             db.execute(f"PRAGMA user_version = {step}")
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute("COMMIT")
@@ -272,3 +277,59 @@ def ratios(db: sqlite3.Connection, fingerprints: list[str], per_key: int = 20) -
     except sqlite3.Error as e:
         raise DataError(why(Path(db_path(db)), e)) from None
     return out
+
+
+def _queue_reasons(db: sqlite3.Connection) -> None:
+    """History schema 4: the queue's stored reasons become kinds and facts (qms_cli/queue/reasons.py)."""
+    from qms_cli.queue.reasons import upgrade
+
+    upgrade(lambda sql, args: db.execute(sql, tuple(args)).fetchall(),
+            lambda sql, args: db.execute(sql, tuple(args)).rowcount)
+
+
+def histogram(rows: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]], value: str, bounds: tuple[float, ...],
+              source: str, by: str | None = None) -> dict[Any, tuple[tuple[int, ...], float]]:
+    """A histogram of the SQL expression `value` over `source` (a table and its WHERE), in one query: per value
+    of the column `by` (None: one group, keyed None), the cumulative counts at each bound then +Inf, and the sum.
+    `rows` runs a statement (a history connection's, or a queue store transaction's). The exporter's histograms."""
+    cases = " ".join(f"WHEN {value} <= {b} THEN {i}" for i, b in enumerate(bounds))
+    group = f"{by}, " if by else ""
+    counts: dict[Any, dict[int, int]] = {}
+    sums: dict[Any, float] = {}
+    for row in rows(f"SELECT {group}CASE {cases} ELSE {len(bounds)} END AS bucket, count(*), sum({value}) "
+                    f"FROM {source} GROUP BY {group}bucket", ()):
+        key = row[0] if by else None
+        bucket, n, total = row[-3:]
+        counts.setdefault(key, {})[int(bucket)] = int(n)
+        sums[key] = sums.get(key, 0.0) + float(total)
+    out: dict[Any, tuple[tuple[int, ...], float]] = {}
+    for key in sorted(counts) if by else counts:
+        cumulative, running = [], 0
+        for i in range(len(bounds) + 1):
+            running += counts[key].get(i, 0)
+            cumulative.append(running)
+        out[key] = (tuple(cumulative), sums[key])
+    return out
+
+
+def exporter_counts(db: sqlite3.Connection, ratio_bounds: tuple[float, ...]
+                    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], tuple[int, ...], float]:
+    """What the exporter publishes of the history, in one read transaction (the numbers agree with each other):
+    (tier, function, outcome, count) of every run, (requested, chosen, count) of fallbacks, and the histogram of
+    actual / estimated time of successful runs (cumulative counts per bound then +Inf, and the sum)."""
+    with reading(db) as cursor:
+        def rows(sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+            return list(cursor.execute(sql, args).fetchall())
+
+        runs = rows("SELECT chosen, function, outcome, count(*) FROM runs GROUP BY chosen, function, outcome", ())
+        fallbacks = rows("SELECT requested, chosen, count(*) FROM runs WHERE fallback = 1 GROUP BY requested, chosen",
+                         ())
+        ratio = histogram(rows, "actual_seconds / predicted", ratio_bounds,
+                          "runs WHERE outcome = 'ok' AND predicted > 0 AND actual_seconds > 0").get(None)
+    buckets, total = ratio or ((0,) * (len(ratio_bounds) + 1), 0.0)
+    return runs, fallbacks, buckets, total
+
+
+def has_queue(db: sqlite3.Connection) -> bool:
+    """Whether the history holds the queue's tables (a history from before the queue does not)."""
+    return bool(select(db, "SELECT 1 FROM sqlite_master WHERE name = 'queue_tasks'"))

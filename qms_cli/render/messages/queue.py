@@ -5,7 +5,13 @@ Part of the one message catalogue (render/messages).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from qms_cli.render.messages.core import duration, duration_range, plural
+from qms_cli.render.messages.runs import not_recorded
+
+if TYPE_CHECKING:
+    from qms_cli.queue.events import Said
 
 
 def ordinal(number: int) -> str:
@@ -71,6 +77,35 @@ def reason_lost(times: int) -> str:
     return f"its worker stopped {plural(times, 'time')}"
 
 
+def reason_prepare_failed(error: str) -> str:
+    return f"a worker could not prepare its run (a problem in qms: {error}); the worker's output has the details"
+
+
+def reason(kind: str | None, facts: dict[str, Any] | None) -> str | None:
+    """Why a task ended, from the kind and facts the queue stores (qms_cli/queue/reasons.py); None: no reason."""
+    facts = facts or {}
+    if kind is None:
+        return None
+    if kind == "cancelled_waiting":
+        return REASON_CANCELLED_WAITING
+    if kind == "cancelled_running":
+        return REASON_CANCELLED_RUNNING
+    if kind == "out_of_memory":
+        return REASON_OUT_OF_MEMORY
+    if kind == "runner_exit":
+        return reason_exit(facts.get("code"))  # type: ignore[arg-type]  # None where an older run had none
+    if kind == "worker_lost":
+        return reason_lost(int(facts.get("times", 0)))
+    if kind == "prepare_failed":
+        return reason_prepare_failed(str(facts.get("error", "unknown")))
+    return f"it ended ({kind})"
+
+
+def task_reason(task: Any) -> str | None:
+    """A stored task's reason, in words."""
+    return reason(task.reason_kind, task.reason_facts)
+
+
 def cancel_asked(task_id: int) -> str:
     return f"Task {task_id} is running: it was asked to stop, and its worker will end it within seconds."
 
@@ -131,6 +166,33 @@ def worker_returned(task_id: int) -> str:
 def worker_lost(task_id: int) -> str:
     return (f"Task {task_id} was given to another worker (this one stopped answering for too long); "
             "its run here was stopped.")
+
+
+def worker_prepare_failed(task_id: int, error: str, marked: bool, detail: str) -> str:
+    """A task this worker could not prepare: marked failed (unless someone else ended it first); the details,
+    for a report of the problem, follow on the next lines."""
+    marked_text = "it was marked failed" if marked else "it had already ended"
+    return f"Task {task_id} could not be prepared on this worker ({error}); {marked_text}. Details:\n{detail}"
+
+
+def worker_line(said: Said) -> str:
+    """What a worker says (qms_cli/queue/events.py), in words."""
+    f, task = said.facts, said.task or 0
+    lines = {
+        "running": lambda: worker_running(task, f["owner"], f["function"], f["tier"],
+                                          duration_range(f["low"], f["high"])),
+        "lower": lambda: worker_lower(task, f["tier"]),
+        "lost": lambda: worker_lost(task),
+        "returned": lambda: worker_returned(task),
+        "ended": lambda: ended(task, f["state"], f["seconds"],
+                               reason(*f["reason"]) if f["reason"] is not None else None),
+        "delivered": lambda: outcome_delivered(task),
+        "prepare_failed": lambda: worker_prepare_failed(task, f["error"], f["marked"], f["detail"]),
+        "unreachable": lambda: queue_unreachable(f["problem"]),
+        "back": lambda: QUEUE_BACK,
+        "not_recorded": lambda: not_recorded(f["problem"]),
+    }
+    return lines[said.kind]()
 
 
 def notify_title(task_id: int, state: str) -> str:
