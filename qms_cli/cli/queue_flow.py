@@ -178,11 +178,12 @@ def show(settings: Settings, where: Where, task_id: int, as_json: bool) -> None:
 
 def _line(task: Any, est: Any) -> str:
     from qms_cli.render import messages as m
+    from qms_cli.render.queue import task_reason
 
     if task.state in ("queued", "running"):
         state = _standing(est) if est else m.standing(None, (0, 0), (0, 0))
         return f"Task {task.id} ({task.owner}, {task.function}): {state}"
-    return m.ended(task.id, task.state, task.actual_seconds, m.task_reason(task))
+    return m.ended(task.id, task.state, task.actual_seconds, task_reason(task))
 
 
 def cancel(where: Where, task_id: int, as_json: bool) -> None:
@@ -207,7 +208,7 @@ def wait(settings: Settings, where: Where, task_id: int, notify: bool, interval:
     """Follow a task to its end with a status line; the exit code follows its outcome."""
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json
-    from qms_cli.render.queue import view
+    from qms_cli.render.queue import task_reason, view
 
     live = sys.stderr.isatty()
     shown = ""
@@ -225,7 +226,7 @@ def wait(settings: Settings, where: Where, task_id: int, notify: bool, interval:
             time.sleep(interval)
     if live and shown:
         sys.stderr.write("\r\x1b[K")
-    final = m.ended(task.id, task.state, task.actual_seconds, m.task_reason(task))
+    final = m.ended(task.id, task.state, task.actual_seconds, task_reason(task))
     if notify:
         _notify(m.notify_title(task.id, task.state), final)
     if as_json:

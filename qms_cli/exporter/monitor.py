@@ -87,11 +87,11 @@ def _queue(url: str | None, db: str | None) -> Any:
 
 def _has_queue(path: Any) -> bool:
     """Whether the history holds the queue's tables (a history from before the queue does not)."""
-    from qms_cli.runs import history
+    from qms_cli.runs import history, tallies
 
     conn = history.open_read(path, check=False)
     try:
-        return history.has_queue(conn)
+        return tallies.has_queue(conn)
     finally:
         conn.close()
 
@@ -104,11 +104,11 @@ def _history(db: str | None) -> tuple[Any, Any, tuple[int, ...], float]:
     path = Path(db) if db else history_file()
     if not path.exists():
         return (), (), (0,) * (len(RATIO_BUCKETS) + 1), 0.0
-    from qms_cli.runs import history
+    from qms_cli.runs import history, tallies
 
     conn = history.open_read(path, check=False)  # read-only: a scrape never holds up a writer
     try:
-        runs, fallbacks, buckets, total = history.exporter_counts(conn, RATIO_BUCKETS)
+        runs, fallbacks, buckets, total = tallies.exporter_counts(conn, RATIO_BUCKETS)
     finally:
         conn.close()
     return tuple(runs), tuple(fallbacks), buckets, float(total)

@@ -249,7 +249,7 @@ class Store:
                     tx.run("INSERT INTO queue_settings (name, value) VALUES (?, ?)", (name, value))
 
     def stats(self) -> Stats:
-        from qms_cli.runs.history import histogram
+        from qms_cli.runs.tallies import histogram
 
         with self.reading() as tx:
             now = self.now(tx)

@@ -1,14 +1,40 @@
-"""The queue for programs: a task as `qms queue ... --json` gives it, its reason in words."""
+"""The queue for people and programs: a task as `qms queue ... --json` gives it, a stored reason and what a
+worker says (facts from the core) in words, from the catalogue (render/messages/queue.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from qms_cli.queue.events import Said
 from qms_cli.queue.lease import parse as parse_lease
 from qms_cli.queue.model import QueuedTask
 from qms_cli.queue.policy import PRIORITIES
 from qms_cli.queue.service import Estimate, iso
-from qms_cli.render.messages.queue import task_reason
+from qms_cli.render import messages as m
+
+
+def task_reason(task: QueuedTask) -> str | None:
+    """A stored task's reason, in words."""
+    return None if task.reason_kind is None else m.reason(task.reason_kind, task.reason_facts)
+
+
+def worker_line(said: Said) -> str:
+    """What a worker says (qms_cli/queue/events.py), in words."""
+    f, task = said.facts, said.task or 0
+    kind = said.kind
+    if kind == "running":
+        return m.worker_running(task, f["owner"], f["function"], f["tier"], m.duration_range(f["low"], f["high"]))
+    if kind == "ended":
+        why = f["reason"]
+        return m.ended(task, f["state"], f["seconds"], m.reason(why.kind, why.facts) if why is not None else None)
+    if kind == "prepare_failed":
+        return m.worker_prepare_failed(task, f["error"], f["marked"], f["detail"])
+    if kind in ("unreachable", "not_recorded"):
+        return (m.queue_unreachable if kind == "unreachable" else m.not_recorded)(f["problem"])
+    if kind == "lower":
+        return m.worker_lower(task, f["tier"])
+    said_of_task = {"lost": m.worker_lost, "returned": m.worker_returned, "delivered": m.outcome_delivered}
+    return said_of_task[kind](task) if kind in said_of_task else m.QUEUE_BACK
 
 
 def view(t: QueuedTask, estimate: Estimate | None, now: float) -> dict[str, Any]:

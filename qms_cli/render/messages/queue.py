@@ -5,13 +5,9 @@ Part of the one message catalogue (render/messages).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qms_cli.render.messages.core import duration, duration_range, plural
-from qms_cli.render.messages.runs import not_recorded
-
-if TYPE_CHECKING:
-    from qms_cli.queue.events import Said
 
 
 def ordinal(number: int) -> str:
@@ -78,14 +74,12 @@ def reason_lost(times: int) -> str:
 
 
 def reason_prepare_failed(error: str) -> str:
-    return f"a worker could not prepare its run (a problem in qms: {error}); the worker's output has the details"
+    return f"a worker could not prepare its run ({error}); the worker's output has the details"
 
 
-def reason(kind: str | None, facts: dict[str, Any] | None) -> str | None:
-    """Why a task ended, from the kind and facts the queue stores (qms_cli/queue/reasons.py); None: no reason."""
+def reason(kind: str, facts: dict[str, Any] | None = None) -> str:
+    """Why a task ended, from the kind and facts the queue stores (qms_cli/queue/reasons.py)."""
     facts = facts or {}
-    if kind is None:
-        return None
     if kind == "cancelled_waiting":
         return REASON_CANCELLED_WAITING
     if kind == "cancelled_running":
@@ -99,11 +93,6 @@ def reason(kind: str | None, facts: dict[str, Any] | None) -> str | None:
     if kind == "prepare_failed":
         return reason_prepare_failed(str(facts.get("error", "unknown")))
     return f"it ended ({kind})"
-
-
-def task_reason(task: Any) -> str | None:
-    """A stored task's reason, in words."""
-    return reason(task.reason_kind, task.reason_facts)
 
 
 def cancel_asked(task_id: int) -> str:
@@ -173,26 +162,6 @@ def worker_prepare_failed(task_id: int, error: str, marked: bool, detail: str) -
     for a report of the problem, follow on the next lines."""
     marked_text = "it was marked failed" if marked else "it had already ended"
     return f"Task {task_id} could not be prepared on this worker ({error}); {marked_text}. Details:\n{detail}"
-
-
-def worker_line(said: Said) -> str:
-    """What a worker says (qms_cli/queue/events.py), in words."""
-    f, task = said.facts, said.task or 0
-    lines = {
-        "running": lambda: worker_running(task, f["owner"], f["function"], f["tier"],
-                                          duration_range(f["low"], f["high"])),
-        "lower": lambda: worker_lower(task, f["tier"]),
-        "lost": lambda: worker_lost(task),
-        "returned": lambda: worker_returned(task),
-        "ended": lambda: ended(task, f["state"], f["seconds"],
-                               reason(*f["reason"]) if f["reason"] is not None else None),
-        "delivered": lambda: outcome_delivered(task),
-        "prepare_failed": lambda: worker_prepare_failed(task, f["error"], f["marked"], f["detail"]),
-        "unreachable": lambda: queue_unreachable(f["problem"]),
-        "back": lambda: QUEUE_BACK,
-        "not_recorded": lambda: not_recorded(f["problem"]),
-    }
-    return lines[said.kind]()
 
 
 def notify_title(task_id: int, state: str) -> str:
