@@ -1,5 +1,5 @@
 """The queue's operations, for both databases: every statement the queue runs is here, or in postgres.py (what
-differs there: the clock, row locks, connecting); store.py opens one (SQLite: sqlite.py).
+differs there: the clock, row locks, connecting); store.py has the SQLite store and opens either.
 
 Claims are atomic: SQLite takes the database's write lock for the whole claim (BEGIN IMMEDIATE); PostgreSQL
 locks the one row it takes (FOR UPDATE SKIP LOCKED), so workers on many hosts never take the same task.
@@ -91,7 +91,8 @@ class Store:
         with self.tx() as tx:
             yield tx
 
-    clock: Callable[[], float] = time.time  # the time a claim's lease is measured by (tests give their own)
+    # The time a claim's lease is measured by (SQLite; tests give their own). PostgreSQL uses the server's clock.
+    clock: Callable[[], float] = time.time
 
     def now(self, tx: Tx) -> float:
         return self.clock()
