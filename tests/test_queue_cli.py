@@ -202,7 +202,10 @@ def test_several_workers_run_every_task_exactly_once(queue_env: Path) -> None:
 
 def test_a_killed_worker_loses_nothing_and_ctrl_c_returns_the_task(queue_env: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QMS_QUEUE_LEASE", "4")
+    from qms_cli.queue.model import LEASE
+    from qms_cli.queue.store import SQLiteStore
+
+    monkeypatch.setenv("QMS_QUEUE_LEASE", "600")  # the workers' lease: time is moved on below, not waited for
     task = add("Create Image", "--owner", "ann")
     doomed = start_worker(queue_env, env={"RUN_SECONDS": "60"})
     until(lambda: (queue_env / f"started-{task['id']}").exists())
@@ -211,7 +214,11 @@ def test_a_killed_worker_loses_nothing_and_ctrl_c_returns_the_task(queue_env: Pa
     early = subprocess.run([sys.executable, "-m", "qms_cli", "queue", "work", "--runner", runner(queue_env),
                             "--once"], capture_output=True, text=True, timeout=120)
     assert early.returncode == 0 and len(runs(queue_env)) == 1  # the claim still lives: nothing to take
-    time.sleep(4.5)  # the lease (4 s) runs out
+    later = SQLiteStore(queue_env / "queue.sqlite3", clock=lambda: time.time() + LEASE + 1)  # the lease runs out
+    try:
+        assert [t.id for t in later.snapshot().waiting] == [task["id"]]  # its holder is dead: back in the queue
+    finally:
+        later.close()
     rescuer = subprocess.run([sys.executable, "-m", "qms_cli", "queue", "work", "--runner", runner(queue_env),
                               "--once"], capture_output=True, text=True, timeout=120)
     assert rescuer.returncode == 0, rescuer.stderr

@@ -13,6 +13,7 @@ import pytest
 
 from qms_cli.errors import DataError
 from qms_cli.queue.model import ATTEMPTS, LEASE, NewTask, WorkerInfo
+from qms_cli.queue.reasons import Reason
 from qms_cli.queue.store import SQLiteStore, Store, open_store
 from qms_cli.runs import history
 from tests import postgres_server
@@ -107,10 +108,10 @@ def test_heartbeat_finish_release_cancel(opener: Callable[[], Store]) -> None:
     assert t1 is not None and store.heartbeat(t1.id, w.id) == "ok"
     assert store.heartbeat(t1.id, "someone/else") == "lost"
     assert not store.finish(t1.id, "someone/else", "ok", None, 0, 1.0)
-    assert store.finish(t1.id, w.id, "failed", "the runner exited with code 2", 2, 1.5)
+    assert store.finish(t1.id, w.id, "failed", Reason("runner_exit", {"code": 2}), 2, 1.5)
     done = store.get(t1.id)
-    assert done is not None and (done.state, done.outcome, done.exit_code, done.reason) == \
-        ("failed", "failed", 2, "the runner exited with code 2")
+    assert done is not None and (done.state, done.outcome, done.exit_code, done.reason_kind, done.reason_facts) == \
+        ("failed", "failed", 2, "runner_exit", {"code": 2})
     t2 = store.claim(w, every)
     assert t2 is not None and store.release(t2.id, w.id)
     back = store.get(t2.id)
@@ -120,7 +121,7 @@ def test_heartbeat_finish_release_cancel(opener: Callable[[], Store]) -> None:
     asked = store.cancel(t2.id)
     assert asked is not None and asked.state == "running" and asked.cancel_requested
     assert store.heartbeat(t2.id, w.id) == "cancel"
-    assert store.finish(t2.id, w.id, "cancelled", "cancelled while running", 130, 0.5)
+    assert store.finish(t2.id, w.id, "cancelled", Reason("cancelled_running", {}), 130, 0.5)
     waiting = store.snapshot().waiting[0]
     cancelled = store.cancel(waiting.id)
     assert cancelled is not None and cancelled.state == "cancelled"
@@ -144,7 +145,8 @@ def test_a_claim_that_stops_heartbeating_goes_back_then_fails(opener: Callable[[
         assert again is not None and again.attempts == attempt
         if attempt < ATTEMPTS:
             assert again.state == "queued" and again.worker is None
-    assert again.state == "failed" and again.outcome == "lost" and "stopped 3 times" in (again.reason or "")
+    assert (again.state, again.outcome, again.reason_kind, again.reason_facts) == \
+        ("failed", "lost", "worker_lost", {"times": ATTEMPTS})
     assert not store.finish(task.id, worker(ATTEMPTS).id, "ok", None, 0, 1.0)  # too late: the claim was lost
 
 

@@ -67,15 +67,19 @@ def _standing(est: Any) -> str:
 
 def add(settings: Settings, spec: Any, where: Where, project_path: str | None, as_json: bool) -> None:
     from qms_cli.plan.manager import QualityManager
-    from qms_cli.queue.service import cards_of, plan_task, view
+    from qms_cli.queue.service import NeverFits, cards_of, plan_task
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json, emit_lines
+    from qms_cli.render.queue import view
 
     qm = QualityManager.from_project(project_path, profiles=settings.profiles, vram_limit=where.vram_limit,
                                      reserve=where.reserve, hardware=where.hardware, db=where.db)
     where.local = cards_of(qm.resources)
     with where.store() as store:
-        new, plan = plan_task(qm, spec, store.snapshot().workers)
+        try:
+            new, plan = plan_task(qm, spec, store.snapshot().workers)
+        except NeverFits as e:
+            raise Declined(m.never_fits(*e.facts)) from None
         if qm.project_problem is not None:
             emit_lines(m.project_set_aside(qm.project_problem), err=True)
         if not plan.route.runnable:  # no worker here could ever run it: refused before it is queued
@@ -96,9 +100,10 @@ def add(settings: Settings, spec: Any, where: Where, project_path: str | None, a
 
 
 def list_tasks(settings: Settings, where: Where, finished: int, as_json: bool) -> None:
-    from qms_cli.queue.service import iso, view
+    from qms_cli.queue.service import iso
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json, emit_lines
+    from qms_cli.render.queue import view
     from qms_cli.render.table import Table, emit_table
 
     with where.store() as store:
@@ -158,8 +163,8 @@ def _get(store: Any, task_id: int) -> Any:
 
 
 def show(settings: Settings, where: Where, task_id: int, as_json: bool) -> None:
-    from qms_cli.queue.service import view
     from qms_cli.render.output import emit_json, emit_lines
+    from qms_cli.render.queue import view
 
     with where.store() as store:
         task = _get(store, task_id)
@@ -173,17 +178,18 @@ def show(settings: Settings, where: Where, task_id: int, as_json: bool) -> None:
 
 def _line(task: Any, est: Any) -> str:
     from qms_cli.render import messages as m
+    from qms_cli.render.queue import task_reason
 
     if task.state in ("queued", "running"):
         state = _standing(est) if est else m.standing(None, (0, 0), (0, 0))
         return f"Task {task.id} ({task.owner}, {task.function}): {state}"
-    return m.ended(task.id, task.state, task.actual_seconds, task.reason)
+    return m.ended(task.id, task.state, task.actual_seconds, task_reason(task))
 
 
 def cancel(where: Where, task_id: int, as_json: bool) -> None:
-    from qms_cli.queue.service import view
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json, emit_lines
+    from qms_cli.render.queue import view
 
     with where.store() as store:
         before = _get(store, task_id)
@@ -200,9 +206,9 @@ def cancel(where: Where, task_id: int, as_json: bool) -> None:
 
 def wait(settings: Settings, where: Where, task_id: int, notify: bool, interval: float, as_json: bool) -> None:
     """Follow a task to its end with a status line; the exit code follows its outcome."""
-    from qms_cli.queue.service import view
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_json
+    from qms_cli.render.queue import task_reason, view
 
     live = sys.stderr.isatty()
     shown = ""
@@ -220,7 +226,7 @@ def wait(settings: Settings, where: Where, task_id: int, notify: bool, interval:
             time.sleep(interval)
     if live and shown:
         sys.stderr.write("\r\x1b[K")
-    final = m.ended(task.id, task.state, task.actual_seconds, task.reason)
+    final = m.ended(task.id, task.state, task.actual_seconds, task_reason(task))
     if notify:
         _notify(m.notify_title(task.id, task.state), final)
     if as_json:

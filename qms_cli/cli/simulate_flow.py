@@ -74,7 +74,7 @@ def simulate(settings: Settings, mix: str, gpus: int, load: float, hours: float,
     result = compare(sim, policy)
     result["function"], result["card"] = name, card
     if report is not None:
-        from qms_cli.queue.report import write_report
+        from qms_cli.render.queue_report import write_report
 
         write_report(report, result)
     if as_json:

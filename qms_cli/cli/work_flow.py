@@ -15,25 +15,36 @@ from qms_cli.errors import UsageError
 
 def work(settings: Settings, where: Where, runner: str | None, gpu: int | None, once: bool, poll: float,
          as_json: bool, processor: bool = False) -> int:
-    from qms_cli.queue.service import view
-    from qms_cli.queue.worker import Worker, runner_argv, say
+    from qms_cli.errors import DataError
+    from qms_cli.queue.events import QueueGone
+    from qms_cli.queue.worker import Worker, runner_argv
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_lines
+    from qms_cli.render.queue import view, worker_line
 
     argv = runner_argv(runner)
     card = _card(settings, where, gpu, processor)
     interrupted = False
     with _sigterm_as_interrupt(), where.store() as store:
-        worker = Worker(store, where.open, card, argv, say, where.history_db())
+        worker = Worker(store, where.open, card, argv, lambda said: say(worker_line(said)), where.history_db())
         say(m.worker_started(m.PROCESSOR_NAME if worker.gpu is None else worker.info.card, store.where))
-        for ended in worker.serve(once, poll):
-            if as_json and ended.task is not None:
-                import json
+        try:
+            for ended in worker.serve(once, poll):
+                if as_json and ended.task is not None:
+                    import json
 
-                emit_lines(json.dumps(view(ended.task, None, time.time()), ensure_ascii=False))
-                sys.stdout.flush()
-            interrupted = interrupted or ended.interrupted
+                    emit_lines(json.dumps(view(ended.task, None, time.time()), ensure_ascii=False))
+                    sys.stdout.flush()
+                interrupted = interrupted or ended.interrupted
+        except QueueGone as e:
+            raise DataError(m.queue_gone(e.minutes)) from None
     return 130 if interrupted else 0
+
+
+def say(line: str) -> None:
+    """A worker's line, on stderr at once (its output is its log)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def _card(settings: Settings, where: Where, gpu: int | None, processor: bool) -> Any:

@@ -87,11 +87,11 @@ def _queue(url: str | None, db: str | None) -> Any:
 
 def _has_queue(path: Any) -> bool:
     """Whether the history holds the queue's tables (a history from before the queue does not)."""
-    from qms_cli.runs import history
+    from qms_cli.runs import history, tallies
 
     conn = history.open_read(path, check=False)
     try:
-        return bool(history.select(conn, "SELECT 1 FROM sqlite_master WHERE name = 'queue_tasks'"))
+        return tallies.has_queue(conn)
     finally:
         conn.close()
 
@@ -102,29 +102,13 @@ def _history(db: str | None) -> tuple[Any, Any, tuple[int, ...], float]:
     from qms_cli.paths import history_file
 
     path = Path(db) if db else history_file()
-    empty = ((), (), (0,) * (len(RATIO_BUCKETS) + 1), 0.0)
     if not path.exists():
-        return empty
-    from qms_cli.runs import history
+        return (), (), (0,) * (len(RATIO_BUCKETS) + 1), 0.0
+    from qms_cli.runs import history, tallies
 
     conn = history.open_read(path, check=False)  # read-only: a scrape never holds up a writer
     try:
-        conn.execute("BEGIN")  # one read transaction: the four numbers agree with each other
-        runs = tuple(history.select(conn, "SELECT chosen, function, outcome, count(*) FROM runs "
-                                          "GROUP BY chosen, function, outcome"))
-        fallbacks = tuple(history.select(conn, "SELECT requested, chosen, count(*) FROM runs WHERE fallback = 1 "
-                                               "GROUP BY requested, chosen"))
-        cases = " ".join(f"WHEN r <= {b} THEN {i}" for i, b in enumerate(RATIO_BUCKETS))
-        counts = dict(history.select(conn,
-            f"SELECT CASE {cases} ELSE {len(RATIO_BUCKETS)} END AS bucket, count(*) FROM "
-            "(SELECT actual_seconds / predicted AS r FROM runs WHERE outcome = 'ok' AND predicted > 0 "
-            "AND actual_seconds > 0) GROUP BY bucket"))
-        total = history.select(conn, "SELECT coalesce(sum(actual_seconds / predicted), 0) FROM runs "
-                                     "WHERE outcome = 'ok' AND predicted > 0 AND actual_seconds > 0")[0][0]
+        runs, fallbacks, buckets, total = tallies.exporter_counts(conn, RATIO_BUCKETS)
     finally:
         conn.close()
-    cumulative, running = [], 0
-    for i in range(len(RATIO_BUCKETS) + 1):
-        running += counts.get(i, 0)
-        cumulative.append(running)
-    return runs, fallbacks, tuple(cumulative), float(total)
+    return tuple(runs), tuple(fallbacks), buckets, float(total)

@@ -2,7 +2,7 @@
 
 # No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at import.
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from qms_cli.env import seconds
 from qms_cli.queue.policy import Waiting
@@ -74,7 +74,8 @@ class QueuedTask(NamedTuple):
     cancel_requested: bool
     ran_tier: str | None  # the tier it ran at (lower than `tier` only if fallback was allowed)
     outcome: str | None  # ok | failed | oom | cancelled | lost
-    reason: str | None
+    reason_kind: str | None  # why it ended (qms_cli/queue/reasons.py), worded by render
+    reason_facts: dict[str, Any] | None  # the reason's facts (stored as JSON)
     exit_code: int | None
     actual_seconds: float | None
     lease: str | None  # who holds the claim: host, boot, worker and runner (qms_cli/queue/lease.py)

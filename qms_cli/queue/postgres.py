@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from qms_cli.errors import DataError
-from qms_cli.queue.store import Store, Tx, Unreachable
+from qms_cli.queue import reasons
+from qms_cli.queue.base import Store, Tx, Unreachable
 from qms_cli.queue.tables import HAS_LEASE, LEASE_COLUMN, POSTGRES
 
 _LOCK = 0x716D7351  # pg_advisory_xact_lock key while creating the tables ("qmsQ")
@@ -59,6 +60,8 @@ class PostgresStore(Store):
                     tx.run(statement)
             if not tx.rows(HAS_LEASE):
                 tx.run(LEASE_COLUMN)
+            if not tx.rows(reasons.HAS_FACTS):
+                reasons.upgrade(tx.rows, tx.run)
 
     def _connect(self) -> None:
         import psycopg

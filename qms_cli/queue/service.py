@@ -19,8 +19,7 @@ from typing import Any, NamedTuple
 
 from qms_cli.errors import Declined, UsageError
 from qms_cli.queue.engine import Busy, play
-from qms_cli.queue.lease import parse as parse_lease
-from qms_cli.queue.model import PROCESSOR, NewTask, QueuedTask, WorkerInfo
+from qms_cli.queue.model import PROCESSOR, NewTask, WorkerInfo
 from qms_cli.queue.policy import PRIORITIES, Policy, fits
 from qms_cli.queue.store import Snapshot
 
@@ -49,6 +48,16 @@ class Estimate(NamedTuple):
     processor: bool = False  # it runs on the processor (where it waits, when nothing can take it)
 
 
+class NeverFits(Declined):
+    """A task that could never start as asked, with the facts (render/messages `never_fits` words them):
+    the function, the quality asked and the one it would get (names), on the processor, and what serves the
+    queue: "card", "processor", "here" (no worker: this machine's card) or "no card"."""
+
+    def __init__(self, function: str, requested: str, actual: str, processor: bool, serving: str) -> None:
+        super().__init__("never_fits")
+        self.facts = (function, requested, actual, processor, serving)
+
+
 def owner() -> str:
     """The login name (the default owner)."""
     import getpass
@@ -75,8 +84,7 @@ def idle_resources(qm: Any, workers: list[WorkerInfo]) -> Any:
 
 
 def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, Any]:
-    """The task as the queue stores it, and its plan; Declined if it could never start as asked."""
-    from qms_cli.render import messages as m
+    """The task as the queue stores it, and its plan; NeverFits if it could never start as asked."""
     from qms_cli.runs.running import plan_config_key
 
     if spec.priority not in PRIORITIES:
@@ -88,8 +96,8 @@ def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, 
     r = plan.route.chosen
     if plan.fallback and not spec.allow_fallback:
         serving = "card" if any(w.capacity != PROCESSOR for w in workers) else "processor" if workers else None
-        raise Declined(m.never_fits(plan.route.function, plan.route.requested.name, r.tier.name, r.on_cpu,
-                                    serving or ("here" if idle.resources.gpus else "no card")))
+        raise NeverFits(plan.route.function, plan.route.requested.name, r.tier.name, r.on_cpu,
+                        serving or ("here" if idle.resources.gpus else "no card"))
     p = r.prediction
     project = str(qm.project.path) if qm.project else None
     new = NewTask(spec.owner.strip(), plan.route.function, plan.route.requested.id, PRIORITIES[spec.priority],
@@ -157,24 +165,3 @@ def iso(ts: float | None) -> str | None:
     from datetime import datetime, timezone
 
     return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
-
-
-def view(t: QueuedTask, estimate: Estimate | None, now: float) -> dict[str, Any]:
-    """A task as --json gives it (schemas/queue-task.schema.json)."""
-    d = t._asdict()
-    for k in ("queued_at", "claimed_at", "heartbeat", "started_at", "finished_at"):
-        d[k] = iso(d[k])
-    d["priority"] = {v: k for k, v in PRIORITIES.items()}[t.priority]
-    d["lease"] = parse_lease(t.lease)
-    d["need_bytes"] = d.pop("need")
-    d["predicted_seconds"] = [t.predicted_low, t.predicted, t.predicted_high]
-    for k in ("predicted", "predicted_low", "predicted_high"):
-        d.pop(k)
-    known = estimate is not None and estimate.position is not None and t.state in ("queued", "running")
-    d["position"] = estimate.position if known and estimate else None
-    d["starts_in_seconds"] = list(estimate.start) if known and estimate and estimate.position else None
-    d["finishes_in_seconds"] = list(estimate.finish) if known and estimate else None
-    d["starts_at"] = [iso(now + s) for s in estimate.start] if known and estimate and estimate.position else None
-    d["finishes_at"] = [iso(now + s) for s in estimate.finish] if known and estimate else None
-    d["as_of"] = iso(now)
-    return d

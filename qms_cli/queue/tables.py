@@ -1,4 +1,9 @@
-"""The queue's tables, for both databases (SQLite: part of the history's schema; PostgreSQL: created on connect)."""
+"""The queue's tables, for both databases (SQLite: part of the history's schema; PostgreSQL: created on connect).
+
+`ddl` is the schema as it first shipped; later columns come by the same steps on both databases (SQLite: the
+history's migrations; PostgreSQL: on connect, each only where it is missing): the lease (issue 15), and the
+reason as a kind and facts (issue 16, qms_cli/queue/reasons.py).
+"""
 
 from __future__ import annotations
 

@@ -6,9 +6,11 @@ stopped, and so is a run whose claim was given away (the worker stopped answerin
 (or SIGTERM) stops the run and returns the task to the queue as it was; a killed worker's runner dies with it
 (lease.py) and its task goes back once its claim runs out.
 
-A finished run's outcome is written to this machine's journal first (journal.py) and delivered from there, so
-a database away when a run ends loses nothing and reruns nothing; while it is away the worker waits and tries
-again (bounded waits, RECONNECT seconds in all).
+A finished run's outcome is written to this machine's journal first and delivered from there (delivery.py),
+so a database away when a run ends loses nothing and reruns nothing; while it is away the worker waits and
+tries again (bounded waits, RECONNECT seconds in all). A task this worker cannot prepare (its plan or its
+runner's setup raises) is marked failed, with why, and the worker goes on; what it says, it says as facts
+(events.py) for the command line to word.
 """
 
 from __future__ import annotations
@@ -16,20 +18,22 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from qms_cli.errors import DataError, UsageError
-from qms_cli.queue import journal
+from qms_cli.queue.base import Snapshot, Store, Unreachable
+from qms_cli.queue.delivery import Delivery, entry
+from qms_cli.queue.events import QueueGone, Said
 from qms_cli.queue.lease import claim_of, spawn_options
 from qms_cli.queue.model import HEARTBEAT, PROCESSOR, QueuedTask, WorkerInfo
 from qms_cli.queue.policy import from_settings, order
-from qms_cli.queue.store import Snapshot, Store, Unreachable
+from qms_cli.queue.reasons import Reason, of_outcome
 
 T = TypeVar("T")
 RECONNECT = 600.0  # seconds a worker keeps trying to reach the queue's database before it stops (exit 1)
@@ -54,9 +58,10 @@ def worker_id(gpu: int | None) -> tuple[str, str]:
 
 class Worker:
     def __init__(self, store: Store, reopen: Callable[[], Store], card: Card, runner: list[str],
-                 say: Callable[[str], None], history_db: Path) -> None:
+                 say: Callable[[Said], None], history_db: Path) -> None:
         self.store, self.reopen, self.card, self.runner, self.say = store, reopen, card, runner, say
-        self.history_db = history_db
+        self.delivery = Delivery(store, history_db, say)
+        self._unprepared: dict[int, tuple[QueuedTask, BaseException]] = {}  # plans that raised during a claim
         gpu = card.qm.resources.best_gpu
         self.gpu = gpu.index if gpu is not None else None
         host, wid = worker_id(self.gpu)
@@ -69,35 +74,34 @@ class Worker:
 
     def _patiently(self, call: Callable[[], T]) -> T:
         """call(), again and again while the queue's database cannot be reached (waits of up to 5 s)."""
-        from qms_cli.render import messages as m
-
         waited, delay, warned = 0.0, 0.25, False
         while True:
             try:
                 result = call()
             except Unreachable as e:
                 if waited >= RECONNECT:
-                    raise DataError(m.queue_gone(RECONNECT / 60)) from None
+                    raise QueueGone(RECONNECT / 60) from None
                 if not warned:
-                    self.say(m.queue_unreachable(e.message))
+                    self.say(Said("unreachable", None, {"problem": e.message}))
                     warned = True
                 time.sleep(delay)
                 waited, delay = waited + delay, min(2 * delay, 5.0)
                 continue
             if warned:
-                self.say(m.QUEUE_BACK)
+                self.say(Said("back"))
             return result
 
     def serve(self, once: bool, poll: float) -> Iterator[Ended]:
         """Claim and run tasks until interrupted (once: at most one); yields each task as it ends."""
         try:
             while True:
-                self._patiently(self._deliver_kept)
+                self._patiently(lambda: self.delivery.deliver_kept(self.info.id))
                 self._patiently(lambda: self.store.beat(self.info._replace(task=None)))
                 self.policy = from_settings(self._patiently(self.store.settings))
                 # Read the card before the claim: the claim holds the queue's lock only while it chooses.
                 self._now = self.card.qm.on(self.card.refresh(), project=False)
                 claimed = self._patiently(partial(self.store.claim, self.info, self._pick, claim_of()))
+                self._fail_unprepared()
                 if claimed is None:
                     if once:
                         return
@@ -127,30 +131,46 @@ class Worker:
                 continue  # a task runs where it was planned: on a card, or on the processor
             try:
                 plan = self._now.plan(t.function, t.requested, t.node, t.count, t.frames)
-            except Exception:
+            except Exception as e:  # a bug, or a task this worker's profiles cannot plan: failed once claimed
+                self._unprepared[t.id] = (t, e)
                 continue
             same = plan_config_key(plan) == t.config_key
             if plan.route.runnable and (same or t.allow_fallback):  # nothing that lacks memory here now
                 self._plans[t.id] = plan
                 yield t, plan.route.chosen.tier.id
 
-    def _run(self, t: QueuedTask) -> Ended:
-        from qms_cli.render import messages as m
+    def _fail_unprepared(self) -> None:
+        """Tasks whose plan raised while this worker chose: each marked failed (if still waiting), and said."""
+        failed, self._unprepared = self._unprepared, {}
+        for t, error in failed.values():
+            self._prepare_failed(t, error, partial(self.store.fail, t.id, _reason(error)))
 
+    def _prepare_failed(self, t: QueuedTask, error: BaseException, mark: Callable[[], bool]) -> None:
+        detail = "".join(traceback.format_exception(error)).rstrip()
+        marked = self._patiently(mark)
+        self.say(Said("prepare_failed", t.id, {"error": type(error).__name__, "detail": detail, "marked": marked}))
+
+    def _run(self, t: QueuedTask) -> Ended:
         plan = self._plans.pop(t.id)
         self._plans.clear()
         r = plan.route.chosen
         with contextlib.suppress(DataError):
             self.store.beat(self.info._replace(task=t.id))
-        self.say(m.worker_running(t.id, t.owner, t.function, r.tier.label,
-                                  m.duration_range(r.prediction.low, r.prediction.high)))
+        self.say(Said("running", t.id, {"owner": t.owner, "function": t.function, "tier": r.tier.label,
+                                        "low": r.prediction.low, "high": r.prediction.high}))
         if r.tier.id != t.tier:
-            self.say(m.worker_lower(t.id, r.tier.label))
+            self.say(Said("lower", t.id, {"tier": r.tier.label}))
+        try:
+            prepared = self._prepare(t, plan)
+        except Exception as e:  # marked failed rather than released: it would fail the same way anywhere
+            why = _reason(e)
+            self._prepare_failed(t, e, lambda: self.store.finish(t.id, self.info.id, "failed", why, None, None))
+            return Ended(self._patiently(lambda: self.store.get(t.id)), False)
         stop, lost = threading.Event(), threading.Event()
         beats = threading.Thread(target=self._heartbeat, args=(t.id, stop, lost), daemon=True)
         beats.start()
         try:
-            result = self._execute(t, plan, stop)
+            result = self._execute(t, plan, prepared, stop)
         except BaseException:
             stop.set()
             beats.join()
@@ -163,60 +183,23 @@ class Worker:
         stop.set()
         beats.join()
         if lost.is_set():
-            self.say(m.worker_lost(t.id))
+            self.say(Said("lost", t.id))
             return Ended(None, False)
         if cancelled_here:  # Ctrl-C or SIGTERM reached the worker
             self._patiently(lambda: self.store.release(t.id, self.info.id))
-            self.say(m.worker_returned(t.id))
+            self.say(Said("returned", t.id))
             return Ended(self._patiently(lambda: self.store.get(t.id)), True)
-        reason = {"ok": None, "cancelled": m.REASON_CANCELLED_RUNNING,
-                  "oom": m.REASON_OUT_OF_MEMORY}.get(result.outcome, m.reason_exit(result.exit_code))
-        entry = {"task": t.id, "worker": self.info.id, "outcome": result.outcome, "reason": reason,
-                 "exit_code": result.exit_code, "seconds": result.seconds, "row": self._row(t, plan, result),
-                 "recorded": False}
-        path = journal.path_for(self.store.key, t.id)
-        with journal.taken(path):
-            try:
-                journal.write(path, entry)
-                kept: Path | None = path
-            except OSError:  # no journal here: deliver straight away (lost if the worker dies meanwhile)
-                kept = None
-            self._patiently(lambda: self._deliver(kept, entry))
+        reason = of_outcome(result.outcome, result.exit_code)
+        item = entry(t.id, self.info.id, result.outcome, reason, result.exit_code, result.seconds,
+                     self._row(t, plan, result))
+        self.delivery.keep_and_deliver(t.id, item, self._patiently)
         ended = self._patiently(lambda: self.store.get(t.id))
         if ended is not None:
-            self.say(m.ended(t.id, ended.state, result.seconds, reason))
+            self.say(Said("ended", t.id, {"state": ended.state, "seconds": result.seconds, "reason": reason}))
         return Ended(ended, False)
 
-    def _deliver_kept(self) -> None:
-        """Outcomes left in this machine's journal (a database that was away, a worker killed meanwhile): into
-        the history and the queue; then claims in this worker's name that it is not running go back."""
-        from qms_cli.render import messages as m
-
-        left = []
-        for path in journal.pending(self.store.key):
-            with journal.taken(path) as mine:
-                entry = journal.read(path) if mine else None
-                if entry is None:
-                    left.append(path)
-                    continue
-                self._deliver(path, entry)
-                self.say(m.outcome_delivered(int(entry["task"])))
-        keep = [int(p.stem.rsplit("-", 1)[1]) for p in left if p.stem.rsplit("-", 1)[1].isdigit()]
-        self.store.release_strays(self.info.id, keep)
-
-    def _deliver(self, path: Path | None, entry: dict[str, Any]) -> None:
-        """History first (once), then the queue, then the entry goes: each step survives being cut short."""
-        if not entry["recorded"]:
-            self._record(entry["row"])
-            entry["recorded"] = True
-            if path is not None:
-                journal.write(path, entry)
-        self.store.finish(int(entry["task"]), str(entry["worker"]), str(entry["outcome"]), entry["reason"],
-                          entry["exit_code"], entry["seconds"])
-        if path is not None:
-            journal.remove(path)
-
-    def _execute(self, t: QueuedTask, plan: Any, stop: threading.Event) -> Any:
+    def _prepare(self, t: QueuedTask, plan: Any) -> tuple[Path, dict[str, str]]:
+        """The runner's plan file and environment."""
         import io
 
         from qms_cli.plan.plan_json import PlanEncoder
@@ -227,9 +210,20 @@ class Worker:
         path = running.plan_file(doc.getvalue())
         try:
             env = running.environment(plan, path, dict(os.environ))
-            # QMS_ATTEMPT: 2 and up when an earlier worker stopped mid-run (on another host that run may even
-            # have finished: across hosts the queue runs a task at least once), so a runner can make reruns harmless.
-            env.update(QMS_TASK_ID=str(t.id), QMS_OWNER=t.owner, QMS_ATTEMPT=str(t.attempts + 1))
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        # QMS_ATTEMPT: 2 and up when an earlier worker stopped mid-run (on another host that run may even
+        # have finished: across hosts the queue runs a task at least once), so a runner can make reruns harmless.
+        env.update(QMS_TASK_ID=str(t.id), QMS_OWNER=t.owner, QMS_ATTEMPT=str(t.attempts + 1))
+        return path, env
+
+    def _execute(self, t: QueuedTask, plan: Any, prepared: tuple[Path, dict[str, str]],
+                 stop: threading.Event) -> Any:
+        from qms_cli.runs import running
+
+        path, env = prepared
+        try:
             r = plan.route.chosen
             gpu = None if r.on_cpu or self.card.qm.resources.source != "nvml" else self.gpu
             return running.execute(self.runner, env, gpu, stop, spawn_options(),
@@ -251,7 +245,7 @@ class Worker:
                 try:
                     store = store or self.reopen()
                     status = store.heartbeat(task_id, self.info.id, self._lease)
-                except Exception:
+                except DataError:  # the database away: the next beat tries again (a bug is not caught here)
                     continue
                 if status != "ok":
                     if status == "lost":
@@ -267,19 +261,9 @@ class Worker:
         return running.row(plan, result, project=t.project, fingerprint=self.card.qm.router.fingerprint_of_rung(
             plan.route.chosen), proceeded=None, source="queue")
 
-    def _record(self, row: dict[str, Any]) -> None:
-        """Add the run to this machine's history; a history that cannot be written is a warning."""
-        from qms_cli.render import messages as m
-        from qms_cli.runs import history
 
-        try:
-            conn = history.connect(self.history_db)
-            try:
-                history.insert(conn, [row])
-            finally:
-                conn.close()
-        except DataError as e:
-            self.say(m.not_recorded(e.message))
+def _reason(error: BaseException) -> Reason:
+    return Reason("prepare_failed", {"error": type(error).__name__})
 
 
 def runner_argv(runner: str | None) -> list[str]:
@@ -294,8 +278,3 @@ def runner_argv(runner: str | None) -> list[str]:
         return shlex.split(text)
     except ValueError as e:
         raise UsageError(f"--runner {text!r}: {e}") from None
-
-
-def say(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()

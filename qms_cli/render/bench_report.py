@@ -15,6 +15,7 @@ from qms_cli.bench.rungs import RungsOutcome
 from qms_cli.estimate.calibration import Calibration
 from qms_cli.render import messages as m
 from qms_cli.render.bench import RunnerOutcome, fitted_points, result_lines, result_table
+from qms_cli.render.svg import paired_bars
 from qms_cli.render.table import Table
 
 Row = tuple[str, "float | None", float]  # label, predicted, measured
@@ -80,19 +81,7 @@ LIGHT, DARK = "#9ecae1", "#3182bd"
 
 def bars(rows: list[Row], unit: str) -> str:
     """Horizontal bars, predicted (light) and measured (dark), as inline SVG; each bar says its figure."""
-    top = max(max(p or 0, x) for _, p, x in rows) or 1.0
-    width, label_w, bar_h = 900, 420, 12
-    parts = []
-    for i, (name, pred, meas) in enumerate(rows):
-        y = 10 + i * 34
-        parts.append(f'<text x="0" y="{y + 14}" font-size="11">{html.escape(name)}</text>')
-        if pred is not None:
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{(width - label_w) * pred / top:.1f}" height="{bar_h}" '
-                         f'fill="{LIGHT}"><title>{m.REPORT_KEY[0]} {pred:.3g} {unit}</title></rect>')
-        parts.append(f'<rect x="{label_w}" y="{y + bar_h + 2}" width="{(width - label_w) * meas / top:.1f}" '
-                     f'height="{bar_h}" fill="{DARK}"><title>{m.REPORT_KEY[1]} {meas:.3g} {unit}</title></rect>')
-    height = 20 + len(rows) * 34
-    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">{"".join(parts)}</svg>'
+    return paired_bars(rows, unit, (LIGHT, DARK), (m.REPORT_KEY[0], m.REPORT_KEY[1]))
 
 
 def html_table(table: Table) -> str:

@@ -7,7 +7,7 @@ qms history at all, is reported and never written to.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,13 @@ from qms_cli.errors import DataError
 from qms_cli.queue.tables import LEASE_COLUMN as QUEUE_LEASE
 from qms_cli.queue.tables import SQLITE as QUEUE_TABLES
 
-LATEST = 3
+LATEST = 4
 COLUMNS = ("started_at", "finished_at", "project", "node", "function", "requested", "chosen", "model",
            "resolution", "steps", "frames", "count", "options", "config_key", "device", "fingerprint",
            "model_seconds", "predicted_low", "predicted", "predicted_high", "predicted_peak", "actual_seconds",
            "actual_peak", "outcome", "exit_code", "fallback", "proceeded", "source")
 OUTCOMES = ("ok", "failed", "oom", "cancelled")
-MIGRATIONS = {
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], Any]] = {
     1: f"""
     CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
@@ -42,6 +42,7 @@ MIGRATIONS = {
     """,
     2: QUEUE_TABLES,  # qms queue: the same tables as the PostgreSQL queue's
     3: QUEUE_LEASE,  # who holds a queue claim (issue 15)
+    4: lambda db: _queue_reasons(db),  # why a task ended: a kind and facts, not a sentence (issue 16)
 }
 
 
@@ -165,9 +166,13 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
     try:
         version = _identify(db, path)  # again, under the write lock
         for step in range(version + 1, LATEST + 1):
-            for statement in MIGRATIONS[step].split(";"):
-                if statement.strip():
-                    db.execute(statement)
+            migration = MIGRATIONS[step]
+            if callable(migration):
+                migration(db)
+            else:
+                for statement in migration.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
             db.execute(f"PRAGMA user_version = {step}")
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute("COMMIT")
@@ -272,3 +277,12 @@ def ratios(db: sqlite3.Connection, fingerprints: list[str], per_key: int = 20) -
     except sqlite3.Error as e:
         raise DataError(why(Path(db_path(db)), e)) from None
     return out
+
+
+def _queue_reasons(db: sqlite3.Connection) -> None:
+    """History schema 4: the queue's stored reasons become kinds and facts (qms_cli/queue/reasons.py)."""
+    from qms_cli.queue.reasons import upgrade
+
+    upgrade(lambda sql, args: db.execute(sql, tuple(args)).fetchall(),
+            lambda sql, args: db.execute(sql, tuple(args)).rowcount)
+

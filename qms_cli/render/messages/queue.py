@@ -5,6 +5,8 @@ Part of the one message catalogue (render/messages).
 
 from __future__ import annotations
 
+from typing import Any
+
 from qms_cli.render.messages.core import duration, duration_range, plural
 
 
@@ -71,6 +73,28 @@ def reason_lost(times: int) -> str:
     return f"its worker stopped {plural(times, 'time')}"
 
 
+def reason_prepare_failed(error: str) -> str:
+    return f"a worker could not prepare its run ({error}); the worker's output has the details"
+
+
+def reason(kind: str, facts: dict[str, Any] | None = None) -> str:
+    """Why a task ended, from the kind and facts the queue stores (qms_cli/queue/reasons.py)."""
+    facts = facts or {}
+    if kind == "cancelled_waiting":
+        return REASON_CANCELLED_WAITING
+    if kind == "cancelled_running":
+        return REASON_CANCELLED_RUNNING
+    if kind == "out_of_memory":
+        return REASON_OUT_OF_MEMORY
+    if kind == "runner_exit":
+        return reason_exit(facts.get("code"))  # type: ignore[arg-type]  # None where an older run had none
+    if kind == "worker_lost":
+        return reason_lost(int(facts.get("times", 0)))
+    if kind == "prepare_failed":
+        return reason_prepare_failed(str(facts.get("error", "unknown")))
+    return f"it ended ({kind})"
+
+
 def cancel_asked(task_id: int) -> str:
     return f"Task {task_id} is running: it was asked to stop, and its worker will end it within seconds."
 
@@ -131,6 +155,13 @@ def worker_returned(task_id: int) -> str:
 def worker_lost(task_id: int) -> str:
     return (f"Task {task_id} was given to another worker (this one stopped answering for too long); "
             "its run here was stopped.")
+
+
+def worker_prepare_failed(task_id: int, error: str, marked: bool, detail: str) -> str:
+    """A task this worker could not prepare: marked failed (unless someone else ended it first); the details,
+    for a report of the problem, follow on the next lines."""
+    marked_text = "it was marked failed" if marked else "it had already ended"
+    return f"Task {task_id} could not be prepared on this worker ({error}); {marked_text}. Details:\n{detail}"
 
 
 def notify_title(task_id: int, state: str) -> str:

@@ -9,40 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from qms_cli.errors import DataError
+from qms_cli.render import messages as m
+from qms_cli.render.svg import grouped_bars
 
 COLOURS = {"fifo": "#9aa5b1", "priority": "#e0a458", "fair": "#2f7f5f"}
-W, H, PAD = 720, 260, 48
 
 
-def _bars(title: str, groups: list[str], series: dict[str, list[float]], unit: str = "s") -> str:
-    """Grouped vertical bars: one group per label, one bar per series."""
-    top = max((v for vs in series.values() for v in vs), default=0.0) or 1.0
-    gw = (W - 2 * PAD) / max(1, len(groups))
-    bw = gw * 0.8 / max(1, len(series))
-    parts = [f'<svg viewBox="0 0 {W} {H + 40}" width="{W}" role="img" aria-label="{html.escape(title)}">',
-             f'<text x="{PAD}" y="18" font-weight="bold">{html.escape(title)}</text>',
-             f'<line x1="{PAD}" y1="{H}" x2="{W - PAD}" y2="{H}" stroke="#333"/>']
-    for gi, label in enumerate(groups):
-        x0 = PAD + gi * gw + gw * 0.1
-        parts.append(f'<text x="{x0 + gw * 0.4:.1f}" y="{H + 16}" text-anchor="middle">{html.escape(label)}</text>')
-        for si, (name, values) in enumerate(series.items()):
-            v = values[gi]
-            h = (H - 40) * v / top
-            x = x0 + si * bw
-            colour = COLOURS.get(name, "#555")
-            parts.append(f'<rect x="{x:.1f}" y="{H - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" '
-                         f'fill="{colour}"><title>{html.escape(name)}: {v:.0f} {unit}</title></rect>')
-            parts.append(f'<text x="{x + bw / 2:.1f}" y="{H - h - 4:.1f}" font-size="10" text-anchor="middle">'
-                         f'{v:.0f}</text>')
-    legend = "".join(f'<rect x="{PAD + i * 170}" y="{H + 26}" width="10" height="10" fill="{c}"/>'
-                     f'<text x="{PAD + i * 170 + 14}" y="{H + 35}" font-size="12">{html.escape(n)}</text>'
-                     for i, (n, c) in enumerate(COLOURS.items()) if n in series)
-    return "".join(parts) + legend + "</svg>"
+def _bars(title: str, groups: list[str], series: dict[str, list[float]]) -> str:
+    return grouped_bars(title, groups, series, COLOURS)
 
 
 def render(result: dict[str, Any]) -> str:
-    from qms_cli.render import messages as m
-
     pol = result["policies"]
     tiers = list(next(iter(pol.values()))["tiers"])
     names = {k: m.POLICY_NAMES[k] for k in pol}
