@@ -18,13 +18,14 @@ def work(settings: Settings, where: Where, runner: str | None, gpu: int | None, 
     from qms_cli.queue.service import view
     from qms_cli.queue.worker import Worker, runner_argv, say
     from qms_cli.render import messages as m
+    from qms_cli.render.messages.plan import WORDING
     from qms_cli.render.output import emit_lines
 
     argv = runner_argv(runner)
     card = _card(settings, where, gpu, processor)
     interrupted = False
     with _sigterm_as_interrupt(), where.store() as store:
-        worker = Worker(store, where.open, card, argv, say, where.history_db())
+        worker = Worker(store, where.open, card, argv, say, where.history_db(), WORDING)
         say(m.worker_started(m.PROCESSOR_NAME if worker.gpu is None else worker.info.card, store.where))
         for ended in worker.serve(once, poll):
             if as_json and ended.task is not None:

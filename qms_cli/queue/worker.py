@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from qms_cli.errors import DataError, UsageError
+from qms_cli.plan.notices import Wording
 from qms_cli.queue import journal
 from qms_cli.queue.lease import claim_of, spawn_options
 from qms_cli.queue.model import HEARTBEAT, PROCESSOR, QueuedTask, WorkerInfo
@@ -54,8 +55,9 @@ def worker_id(gpu: int | None) -> tuple[str, str]:
 
 class Worker:
     def __init__(self, store: Store, reopen: Callable[[], Store], card: Card, runner: list[str],
-                 say: Callable[[str], None], history_db: Path) -> None:
+                 say: Callable[[str], None], history_db: Path, words: Wording) -> None:
         self.store, self.reopen, self.card, self.runner, self.say = store, reopen, card, runner, say
+        self.words = words  # how the plan file a runner reads words its notices (render/messages/plan.py)
         self.history_db = history_db
         gpu = card.qm.resources.best_gpu
         self.gpu = gpu.index if gpu is not None else None
@@ -223,7 +225,7 @@ class Worker:
         from qms_cli.runs import running
 
         doc = io.StringIO()
-        PlanEncoder(self.card.qm.resources).write(doc, [(None, plan)], t.project, [])
+        PlanEncoder(self.card.qm.resources, words=self.words).write(doc, [(None, plan)], t.project, [])
         path = running.plan_file(doc.getvalue())
         try:
             env = running.environment(plan, path, dict(os.environ))
