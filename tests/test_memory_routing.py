@@ -134,13 +134,12 @@ def test_card_sizes_agree_between_notices_hints_and_tiers(machine_name: str) -> 
     """One rule for the card sizes people are told: to run a tier as designed (its mapped options fit) and to
     run it at all (its lightest rung fits). The notice, the hint (for the tier asked for) and `qms tiers` name
     the same card for the same tier."""
-    from qms_cli.plan.explain import card_as_designed, card_at_all
-    from qms_cli.plan.listing import on_this_machine
-    from qms_cli.units import format_size
-
     import yaml
 
     from qms_cli.catalog.load import locate
+    from qms_cli.plan.explain import card_as_designed, card_at_all
+    from qms_cli.plan.listing import on_this_machine
+    from qms_cli.units import format_size
 
     res = probe(hardware=machine_name, catalog=BASE)
     qm = QualityManager(BASE, res, BASE.throughput)

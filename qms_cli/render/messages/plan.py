@@ -52,7 +52,7 @@ def notice(n: Notice) -> NoticeText:
     if n.kind in ("quality_fallback", "processor"):
         message = f"{reason} {m.using(n.actual.name, n.on_cpu)} {suggestion}".strip()
     elif n.kind == "slower_settings":
-        message = f"{reason} {m.slower_settings(n.requested.name)} {suggestion}"
+        message = f"{reason} {m.slower_settings(n.requested.name)} {suggestion}".strip()
     else:  # not_runnable, time_limit
         message = f"{reason} {suggestion}".strip()
     return NoticeText(message, reason, suggestion)
