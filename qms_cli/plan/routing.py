@@ -1,6 +1,6 @@
 """The router: the fastest rung that fits at the highest tier that fits wins (DESIGN.md, principle 6); a rung
-fits when both its graphics memory and its main memory are there; every step down is explained in plain words,
-and a task no rung fits is declared not runnable before anything starts."""
+fits when both its graphics memory and its main memory are there; every step down is explained (as facts:
+plan/notices.py, worded by render/), and a task no rung fits is declared not runnable before anything starts."""
 
 # No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at
 # import (~40 us a field, a few ms of start-up over the value types on `qms plan`'s path).
