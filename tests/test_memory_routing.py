@@ -11,6 +11,8 @@ from qms_cli.catalog.load import load_catalog
 from qms_cli.hardware import Gpu, Resources, System, probe
 from qms_cli.plan.manager import QualityManager
 from qms_cli.plan.routing import Router
+from qms_cli.render.messages.plan import notice as words
+from qms_cli.render.messages.plan import upgrade as hint_words
 from qms_cli.units import GIB
 from tests.conftest import run_qms, validate_output
 
@@ -61,7 +63,7 @@ def test_offloading_needs_main_memory() -> None:
     assert big.chosen.prediction.ram > 31 * GIB
     assert small.chosen.tier.id != "high"
     assert all(not r.fits for r in small.rungs if r.tier.id == "high" and offloads(r.config.options))
-    (n,) = [n for n in small.notices if n.type == "quality_fallback"]
+    (n,) = [words(n) for n in small.notices if n.kind == "quality_fallback"]
     assert "of main memory here" in n.reason and "main memory free" in n.suggestion
 
 
@@ -74,8 +76,9 @@ def test_laptop_high_image_no_longer_runs_layer_by_layer() -> None:
     assert layer.card_fits and not layer.ram_fits  # the card would hold it; main memory would not
     # Every image rung needs more main memory than the laptop has: the task is not runnable, said plainly.
     assert not route.runnable
-    (n,) = route.notices
-    assert n.type == "not_runnable"
+    (notice,) = route.notices
+    assert notice.kind == "not_runnable"
+    n = words(notice)
     assert n.reason.startswith("This machine cannot run Create Image at any quality: it needs about ")
     assert n.reason.endswith(" of main memory and has 15 GB free.")
 
@@ -131,6 +134,9 @@ def test_card_sizes_agree_between_notices_hints_and_tiers(machine_name: str) -> 
     """One rule for the card sizes people are told: to run a tier as designed (its mapped options fit) and to
     run it at all (its lightest rung fits). The notice, the hint (for the tier asked for) and `qms tiers` name
     the same card for the same tier."""
+    import yaml
+
+    from qms_cli.catalog.load import locate
     from qms_cli.plan.explain import card_as_designed, card_at_all
     from qms_cli.plan.listing import on_this_machine
     from qms_cli.units import format_size
@@ -138,16 +144,18 @@ def test_card_sizes_agree_between_notices_hints_and_tiers(machine_name: str) -> 
     res = probe(hardware=machine_name, catalog=BASE)
     qm = QualityManager(BASE, res, BASE.throughput)
     here, _, _ = on_this_machine(BASE, res)
+    sizes = yaml.safe_load(locate(list(BASE.dirs), "cards.yaml").read_text(encoding="utf-8"))["sizes_sold"]
+    sold = BASE.throughput.cards().sizes_sold
     for tier in BASE.tiers.tiers:
         for fn in BASE.tiers.functions:
             plan = qm.plan(fn, quality=tier.id)
             route = plan.route
             h = here[tier.id][fn]
-            designed = card_as_designed(route.rungs, tier.id, tier.mappings[fn].options, res.reserve)
-            at_all = card_at_all(route.rungs, tier.id, res.reserve)
-            # Compute the two sizes independently of explain.py: the smallest card size sold with the
-            # mapped rung's (or the lightest rung's) peak free after the reserve.
-            sizes = (8, 12, 16, 20, 24, 32, 40, 48, 80, 96, 141, 192)
+            designed = card_as_designed(route.rungs, tier.id, tier.mappings[fn].options, res.reserve, sold)
+            at_all = card_at_all(route.rungs, tier.id, res.reserve, sold)
+            # Compute the two sizes independently of explain.py: the smallest card size sold (GB, as
+            # profiles/cards.yaml lists them) with the mapped rung's (or the lightest rung's) peak free after the
+            # reserve.
             own = [r for r in route.rungs if r.tier.id == tier.id and not r.on_cpu]
             mapped = next(r for r in own if r.config.options == tier.mappings[fn].options)
             assert designed == next(g * GIB for g in sizes if g * GIB >= mapped.prediction.peak + res.reserve)
@@ -155,16 +163,17 @@ def test_card_sizes_agree_between_notices_hints_and_tiers(machine_name: str) -> 
                                   if g * GIB >= min(r.prediction.peak for r in own) + res.reserve)
             if h.status == "slower":
                 assert h.needs_card == designed
-                (n,) = [n for n in route.notices if n.type == "slower_settings"]
+                (n,) = [words(n) for n in route.notices if n.kind == "slower_settings"]
                 assert format_size(designed) in n.suggestion
             elif h.status in ("falls_back", "processor"):
                 assert h.needs_card == at_all
-                (n,) = [n for n in route.notices if n.type in ("quality_fallback", "processor")]
+                (n,) = [words(n) for n in route.notices if n.kind in ("quality_fallback", "processor")]
                 if "main memory" not in n.suggestion and "more time" not in n.suggestion:
                     assert n.suggestion.endswith(f"{format_size(at_all)} or more.")
                 if route.fallback:  # the hint names the tier that was asked for, with the same card
-                    assert plan.upgrade is not None and plan.upgrade.startswith(f"For {tier.label}:")
-                    assert format_size(at_all) in plan.upgrade
+                    assert plan.upgrade is not None
+                    hint = hint_words(plan.upgrade)
+                    assert hint.startswith(f"For {tier.label}:") and format_size(at_all) in hint
 
 
 def test_main_memory_can_be_set_for_planning_and_a_bad_size_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,8 @@ from qms_cli.catalog.jargon import find_jargon
 from qms_cli.catalog.load import Catalog, load_catalog
 from qms_cli.hardware import Gpu, GpuProcess, Resources, System
 from qms_cli.plan.routing import Router
+from qms_cli.render.messages.plan import notice as words
+from qms_cli.render.messages.plan import upgrade as hint_words
 from qms_cli.units import GIB
 from tests.conftest import PROFILES
 
@@ -84,7 +86,7 @@ def test_route_properties(res: Resources, catalog: Catalog, task: tuple[str, int
     assert {id(r) for r in fitting} == {id(r) for r in route.rungs if r.fits}
     if not fitting:  # nothing fits: declared not runnable, with the reason
         assert not route.runnable and not chosen.fits
-        assert [n.type for n in route.notices] == ["not_runnable"]
+        assert [n.kind for n in route.notices] == ["not_runnable"]
         return
     assert route.runnable and chosen.fits
     # No chosen rung needs more graphics or main memory than there is.
@@ -114,9 +116,9 @@ def test_route_properties(res: Resources, catalog: Catalog, task: tuple[str, int
     assert more.runnable and more.chosen.tier.rank >= chosen.tier.rank
     # Every step down is explained in plain words.
     if route.fallback:
-        (notice,) = [n for n in route.notices if n.type == "quality_fallback"]
-        assert notice.requested == requested.id and notice.actual == chosen.tier.id
-        assert not find_jargon(notice.message, catalog.models.jargon())
+        (notice,) = [n for n in route.notices if n.kind == "quality_fallback"]
+        assert notice.requested.id == requested.id and notice.actual.id == chosen.tier.id
+        assert not find_jargon(words(notice).message, catalog.models.jargon())
 
 
 def test_the_issue_example() -> None:
@@ -125,13 +127,15 @@ def test_the_issue_example() -> None:
     catalog = BASE
     route = Router(catalog, res, catalog.throughput).route("Create Video", catalog.tiers.get("high"))
     assert route.chosen.tier.id == "standard" and route.fallback
-    (n,) = route.notices
-    assert n.type == "quality_fallback" and (n.requested, n.actual) == ("high", "standard")
+    (notice,) = route.notices
+    assert notice.kind == "quality_fallback" and (notice.requested.id, notice.actual.id) == ("high", "standard")
+    n = words(notice)
     assert n.reason.startswith("High needs about ") and n.reason.endswith(" of graphics memory; 18 GB are free.")
     assert "Using Standard." in n.message
-    # The card to run High at all: the smallest sold with its lightest rung's need free (reserve 0 here).
+    # The card to run High at all: the smallest sold (as the card table lists them) with its lightest rung's
+    # need free (reserve 0 here).
     lightest = min(r.prediction.peak for r in route.rungs if r.tier.id == "high" and not r.on_cpu)
-    card = next(gb for gb in (8, 12, 16, 20, 24, 32) if gb * GIB >= lightest)
+    card = next(size // GIB for size in catalog.throughput.cards().sizes_sold if size >= lightest)
     assert n.suggestion == ("To use High: close other programs using the graphics card (they hold 6 GB), "
                             f"or use a card with {card} GB or more.")
 
@@ -148,8 +152,8 @@ def test_no_card_runs_the_lowest_tier_on_the_processor() -> None:
     for tier in BASE.tiers.tiers:
         route = Router(BASE, res, BASE.throughput).route("Create Image", tier)
         assert route.chosen.on_cpu and route.chosen.tier.id == "low"
-        assert route.notices[0].type == ("processor" if tier.id == "low" else "quality_fallback")
-        assert "processor" in route.notices[0].message
+        assert route.notices[0].kind == ("processor" if tier.id == "low" else "quality_fallback")
+        assert "processor" in words(route.notices[0]).message
 
 
 def test_max_time_skips_slow_rungs() -> None:
@@ -160,9 +164,9 @@ def test_max_time_skips_slow_rungs() -> None:
     assert slow.chosen.tier.id == "high" and quick.chosen.tier.id != "high"
     assert quick.chosen.prediction.seconds <= 120
     assert any(r.skipped == "slower than the time limit" for r in quick.rungs)
-    assert "allow more time" in quick.notices[0].suggestion
+    assert "allow more time" in words(quick.notices[0]).suggestion
     none = router.route("Create Video", BASE.tiers.get("high"), max_time=1)
-    assert any(n.type == "time_limit" for n in none.notices)
+    assert any(n.kind == "time_limit" for n in none.notices)
     assert none.chosen.prediction.seconds == min(r.prediction.seconds for r in none.rungs if r.fits)
 
 
@@ -179,5 +183,5 @@ def test_every_notice_on_every_machine_is_plain(machine: str) -> None:
         for fn in BASE.tiers.functions:
             plan = qm.plan(fn, quality=tier.id)
             for n in plan.route.notices:
-                assert not find_jargon(n.message, terms), n.message
-            assert not plan.upgrade or not find_jargon(plan.upgrade, terms)
+                assert not find_jargon(words(n).message, terms), words(n).message
+            assert not plan.upgrade or not find_jargon(hint_words(plan.upgrade), terms)

@@ -27,7 +27,7 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
             raise UsageError(f"--max-time: {e.message}") from None
     url, max_age, local_fallback = fleet
     if url is not None:
-        from qms_cli.plan.fleet import manager_for
+        from qms_cli.cli.fleet_flow import manager_for
 
         qm: Any = manager_for(url, profiles=settings.profiles, project=project, reserve=reserve,
                               max_age=parse_duration(max_age), local_fallback=local_fallback,
@@ -108,11 +108,12 @@ def _json(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, 
     import sys
 
     from qms_cli.plan.plan_json import PlanEncoder
+    from qms_cli.render.messages.plan import WORDING
 
     project = str(qm.project.path) if qm.project else None
     problem = qm.project_problem.as_json() if qm.project_problem else None
-    PlanEncoder(qm.resources, rungs).write(sys.stdout, plans, project,
-                                           [{"line": n, "message": msg} for n, msg in errors], problem)
+    PlanEncoder(qm.resources, rungs, words=WORDING).write(sys.stdout, plans, project,
+                                                          [{"line": n, "message": msg} for n, msg in errors], problem)
 
 
 def _say_project_problem(qm: Any) -> None:

@@ -69,6 +69,7 @@ def add(settings: Settings, spec: Any, where: Where, project_path: str | None, a
     from qms_cli.plan.manager import QualityManager
     from qms_cli.queue.service import NeverFits, cards_of, plan_task
     from qms_cli.render import messages as m
+    from qms_cli.render.messages.plan import notice
     from qms_cli.render.output import emit_json, emit_lines
     from qms_cli.render.queue import view
 
@@ -83,7 +84,7 @@ def add(settings: Settings, spec: Any, where: Where, project_path: str | None, a
         if qm.project_problem is not None:
             emit_lines(m.project_set_aside(qm.project_problem), err=True)
         if not plan.route.runnable:  # no worker here could ever run it: refused before it is queued
-            emit_lines(*(f"{m.NOTICE_MARK} {n.message}" for n in plan.route.notices), err=True)
+            emit_lines(*(f"{m.NOTICE_MARK} {notice(n).message}" for n in plan.route.notices), err=True)
             raise Declined(m.not_runnable_refused(1))
         task = store.add(new)
         snap = store.snapshot()
@@ -93,7 +94,7 @@ def add(settings: Settings, spec: Any, where: Where, project_path: str | None, a
                    "project_problem": qm.project_problem.as_json() if qm.project_problem else None})
         return
     if plan.fallback or plan.route.chosen.on_cpu:
-        emit_lines(*(f"{m.NOTICE_MARK} {n.message}" for n in plan.route.notices), err=True)
+        emit_lines(*(f"{m.NOTICE_MARK} {notice(n).message}" for n in plan.route.notices), err=True)
     emit_lines(m.queued(task.id, _standing(est) if est else m.standing(None, (0, 0), (0, 0))))
     if not snap.workers:
         emit_lines(_no_workers(where, settings), err=True)

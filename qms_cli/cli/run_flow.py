@@ -41,6 +41,7 @@ def run_task(settings: Settings, command: list[str], function: str | None, quali
              db: Path | None, interactive: bool) -> int:
     from qms_cli.plan.plan_json import PlanEncoder
     from qms_cli.render import messages as m
+    from qms_cli.render.messages.plan import WORDING, notice
     from qms_cli.runs import running
     from qms_cli.units import parse_duration
 
@@ -58,12 +59,12 @@ def run_task(settings: Settings, command: list[str], function: str | None, quali
     project_path = str(qm.project.path) if qm.project else None
     proceeded: bool | None = None
     if not plan.route.runnable:
-        sys.stderr.write("".join(f"{m.NOTICE_MARK} {n.message}\n" for n in plan.route.notices))
+        sys.stderr.write("".join(f"{m.NOTICE_MARK} {notice(n).message}\n" for n in plan.route.notices))
         raise Declined(m.not_runnable_refused(1))
     if plan.fallback:
         if strict:
             raise Declined(m.strict_refused(plan.route.function, plan.route.requested.name, r.tier.name))
-        sys.stderr.write("".join(f"{m.NOTICE_MARK} {n.message}\n" for n in plan.route.notices))
+        sys.stderr.write("".join(f"{m.NOTICE_MARK} {notice(n).message}\n" for n in plan.route.notices))
         if yes:
             proceeded = True
         elif interactive:
@@ -79,8 +80,8 @@ def run_task(settings: Settings, command: list[str], function: str | None, quali
     import io
 
     doc = io.StringIO()
-    PlanEncoder(qm.resources).write(doc, [(None, plan)], project_path, [],
-                                    qm.project_problem.as_json() if qm.project_problem else None)
+    PlanEncoder(qm.resources, words=WORDING).write(doc, [(None, plan)], project_path, [],
+                                                   qm.project_problem.as_json() if qm.project_problem else None)
     plan_path = running.plan_file(doc.getvalue())
     try:
         env = running.environment(plan, plan_path, dict(os.environ))

@@ -19,6 +19,7 @@ def work(settings: Settings, where: Where, runner: str | None, gpu: int | None, 
     from qms_cli.queue.events import QueueGone
     from qms_cli.queue.worker import Worker, runner_argv
     from qms_cli.render import messages as m
+    from qms_cli.render.messages.plan import WORDING
     from qms_cli.render.output import emit_lines
     from qms_cli.render.queue import view, worker_line
 
@@ -26,7 +27,8 @@ def work(settings: Settings, where: Where, runner: str | None, gpu: int | None, 
     card = _card(settings, where, gpu, processor)
     interrupted = False
     with _sigterm_as_interrupt(), where.store() as store:
-        worker = Worker(store, where.open, card, argv, lambda said: say(worker_line(said)), where.history_db())
+        worker = Worker(store, where.open, card, argv, lambda said: say(worker_line(said)), where.history_db(),
+                        WORDING)
         say(m.worker_started(m.PROCESSOR_NAME if worker.gpu is None else worker.info.card, store.where))
         try:
             for ended in worker.serve(once, poll):

@@ -53,8 +53,7 @@ def take(*, hostname: str | None = None, profiles: str | None = None, hardware: 
     for tier in qm.catalog.tiers.tiers:
         for fn in qm.catalog.tiers.functions:
             route = qm.router.route(fn, tier)
-            runs_here = route.chosen.tier.id == tier.id and not route.chosen.on_cpu
-            tiers.append((tier.id, fn, runs_here, route.chosen.prediction.seconds))
+            tiers.append((tier.id, fn, route.status.runs_as_asked, route.chosen.prediction.seconds))
     runs, fallbacks, buckets, total = _history(db)
     return Snapshot(hostname or socket.gethostname(), time.time(), cards, res.available_vram, tuple(tiers), runs,
                     fallbacks, buckets, total, _queue(queue, db))

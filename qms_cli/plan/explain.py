@@ -1,28 +1,28 @@
-"""Why a route steps down, and what would avoid it: notices in plain words (render/messages words them).
+"""Why a route steps down, and what would avoid it: its status and notices, as facts (plan/notices.py);
+render/messages/plan.py words them.
 
 The card sizes people are told follow one rule (issue 13, "Figures that agree"): to run a tier *as designed*, the
 smallest card on which its mapped memory options fit (weaker ones run there too, faster); to run it *at all*,
-the smallest card on which its lightest rung fits. Notices, upgrade hints and `qms tiers` all use these two.
+the smallest card on which its lightest rung fits. Notices, upgrade hints and `qms tiers` all use these two, over
+the card sizes sold (profiles/cards.yaml `sizes_sold`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from qms_cli.hardware import Resources
-from qms_cli.units import GIB, format_size
+from qms_cli.plan.notices import Notice, Remedy, Shortfall, Status, Upgrade
 
 if TYPE_CHECKING:
-    from qms_cli.plan.routing import Notice, Route, Rung
-
-CARD_SIZES_GB = (8, 12, 16, 20, 24, 32, 40, 48, 80, 96, 141, 192)  # cards as sold
+    from qms_cli.plan.routing import Route, Rung
 
 
-def card_for(need: int, reserve: int, at_least: int = 0) -> int:
-    """The smallest card size (bytes) with `need` available after the reserve."""
+def card_for(need: int, reserve: int, sizes: Sequence[int], at_least: int = 0) -> int:
+    """The smallest card size (bytes) of `sizes` with `need` available after the reserve."""
     wanted = max(need + reserve, at_least)
-    return next((gb * GIB for gb in CARD_SIZES_GB if gb * GIB >= wanted), wanted)
+    return next((size for size in sizes if size >= wanted), wanted)
 
 
 def mapped_rung(rungs: Iterable[Rung], tier_id: str, mapped_options: tuple[str, ...]) -> Rung | None:
@@ -31,16 +31,17 @@ def mapped_rung(rungs: Iterable[Rung], tier_id: str, mapped_options: tuple[str, 
                 None)
 
 
-def card_as_designed(rungs: Iterable[Rung], tier_id: str, mapped_options: tuple[str, ...], reserve: int) -> int:
+def card_as_designed(rungs: Iterable[Rung], tier_id: str, mapped_options: tuple[str, ...], reserve: int,
+                     sizes: Sequence[int]) -> int:
     """The smallest card that runs a tier as designed: its mapped options (or weaker) fit."""
     rungs = list(rungs)
     mapped = mapped_rung(rungs, tier_id, mapped_options)
-    return card_for(mapped.prediction.peak if mapped else tier_need(rungs, tier_id), reserve)
+    return card_for(mapped.prediction.peak if mapped else tier_need(rungs, tier_id), reserve, sizes)
 
 
-def card_at_all(rungs: Iterable[Rung], tier_id: str, reserve: int) -> int:
+def card_at_all(rungs: Iterable[Rung], tier_id: str, reserve: int, sizes: Sequence[int]) -> int:
     """The smallest card on which a tier runs at all: its lightest card rung fits."""
-    return card_for(tier_need(rungs, tier_id), reserve)
+    return card_for(tier_need(rungs, tier_id), reserve, sizes)
 
 
 def held_by_others(res: Resources) -> int:
@@ -64,77 +65,88 @@ def ram_need(rungs: Iterable[Rung], tier_id: str | None = None) -> int:
     return min(needs) if needs else 0
 
 
-def notices(route: Route, res: Resources, too_slow: bool, max_time: float | None) -> list[Notice]:
-    from qms_cli.plan.routing import Notice
-    from qms_cli.render import messages as m
+def _slower(route: Route) -> Rung | None:
+    """The mapped rung, when the tier asked for runs on the card but slower than as designed (it did not fit)."""
+    chosen = route.chosen
+    if route.fallback or chosen.on_cpu:
+        return None
+    mapped = mapped_rung(route.rungs, route.requested.id, route.requested.mappings[route.function].options)
+    if mapped is not None and not mapped.fits and chosen.prediction.seconds > mapped.prediction.seconds:
+        return mapped
+    return None
 
-    req, chosen = route.requested, route.chosen
+
+def status(route: Route, reserve: int, sizes: Sequence[int]) -> Status:
+    """How the route runs here: the one decision `plan`, `qms tiers` and the exporter read."""
+    tier = route.requested
     if not route.runnable:
-        text = m.cannot_run(route.function, format_size(ram_need(route.rungs)), format_size(route.available_ram))
-        return [Notice("not_runnable", req.id, chosen.tier.id, f"{text} {m.SUGGEST_CANNOT_RUN}", text,
-                       m.SUGGEST_CANNOT_RUN)]
+        return Status("cannot_run", None, ram_need(route.rungs))
+    if route.fallback or route.chosen.on_cpu:
+        kind = "falls_back" if route.fallback else "processor"
+        return Status(kind, card_at_all(route.rungs, tier.id, reserve, sizes))
+    if _slower(route) is not None:
+        options = tier.mappings[route.function].options
+        return Status("slower", card_as_designed(route.rungs, tier.id, options, reserve, sizes))
+    return Status("runs")
+
+
+def notices(route: Route, res: Resources, too_slow: bool, max_time: float | None,
+            sizes: Sequence[int]) -> list[Notice]:
+    """Each step down, slower way or missed limit of the route, with what the tier asked for needs and lacks."""
+    req, chosen = route.requested, route.chosen
+
+    def notice(kind: str, shortfall: Shortfall, remedy: Remedy | None) -> Notice:
+        return Notice(kind, route.function, req, chosen.tier, chosen.on_cpu, shortfall, remedy)
+
+    if not route.runnable:
+        return [notice("not_runnable", Shortfall("nothing_fits", ram_need(route.rungs), route.available_ram),
+                       Remedy("free_main_memory"))]
     out: list[Notice] = []
-    available = res.available_vram if res.best_gpu else 0
-    mapped_options = req.mappings[route.function].options
     if route.fallback or chosen.on_cpu:
         requested_rungs = [r for r in route.rungs if r.tier.id == req.id]
-        need = tier_need(route.rungs, req.id)
         ram_short = any(r.card_fits and not r.ram_fits for r in requested_rungs if not r.on_cpu)
         if res.best_gpu is None:
-            reason = m.reason_no_card(req.name, format_size(need))
+            why = Shortfall("no_card", tier_need(route.rungs, req.id))
         elif any(r.fits and r.skipped for r in requested_rungs):
             fastest = min(r.prediction.seconds for r in requested_rungs if r.fits)
-            reason = m.reason_too_slow(req.name, m.duration(fastest), m.duration(max_time or 0))
+            why = Shortfall("too_slow", seconds=fastest, limit=max_time or 0)
         elif ram_short:
-            reason = m.reason_main_memory(req.name, format_size(ram_need(requested_rungs)),
-                                          format_size(route.available_ram))
+            why = Shortfall("main_memory", ram_need(requested_rungs), route.available_ram)
         else:
-            reason = m.reason_memory(req.name, format_size(need), format_size(available))
-        suggestion = _suggestion(route, res, ram_short)
-        kind = "quality_fallback" if route.fallback else "processor"
-        using = m.using(chosen.tier.name, chosen.on_cpu)
-        out.append(Notice(kind, req.id, chosen.tier.id, f"{reason} {using} {suggestion}".strip(), reason,
-                          suggestion))
+            why = Shortfall("graphics_memory", tier_need(route.rungs, req.id), route.available)
+        out.append(notice("quality_fallback" if route.fallback else "processor", why,
+                          _remedy(route, res, ram_short, sizes)))
     else:
-        mapped = mapped_rung(route.rungs, req.id, mapped_options)
-        if mapped is not None and not mapped.fits and chosen.prediction.seconds > mapped.prediction.seconds:
+        mapped = _slower(route)
+        if mapped is not None:
             if mapped.card_fits:  # graphics memory is there; main memory is not
-                reason = m.reason_main_memory(req.name, format_size(mapped.prediction.ram),
-                                              format_size(route.available_ram))
+                why = Shortfall("main_memory", mapped.prediction.ram, route.available_ram)
             else:
-                reason = m.reason_memory(req.name, format_size(mapped.prediction.peak), format_size(available))
-            card = format_size(card_as_designed(route.rungs, req.id, mapped_options, res.reserve))
-            suggestion = m.suggest_full_speed(card)
-            out.append(Notice("slower_settings", req.id, chosen.tier.id,
-                              f"{reason} {m.slower_settings(req.name)} {suggestion}", reason, suggestion))
+                why = Shortfall("graphics_memory", mapped.prediction.peak, route.available)
+            card = card_as_designed(route.rungs, req.id, req.mappings[route.function].options, res.reserve, sizes)
+            out.append(notice("slower_settings", why, Remedy("full_speed", card=card)))
     if too_slow:
-        took = m.duration(chosen.prediction.seconds)
-        text = m.over_time_limit(took, m.duration(max_time or 0))
-        out.append(Notice("time_limit", req.id, chosen.tier.id, text, text, ""))
+        out.append(notice("time_limit", Shortfall("time_limit", seconds=chosen.prediction.seconds,
+                                                  limit=max_time or 0), None))
     return out
 
 
-def _suggestion(route: Route, res: Resources, ram_short: bool) -> str:
-    from qms_cli.render import messages as m
-
+def _remedy(route: Route, res: Resources, ram_short: bool, sizes: Sequence[int]) -> Remedy:
     req = route.requested
     if res.best_gpu is not None and any(r.tier.id == req.id and r.fits and r.skipped for r in route.rungs):
-        return m.suggest_more_time(req.name)
+        return Remedy("more_time")
     if ram_short:
-        return m.suggest_main_memory(req.name, format_size(ram_need(route.rungs, req.id)))
-    need = tier_need(route.rungs, req.id)
-    card = format_size(card_at_all(route.rungs, req.id, res.reserve))
+        return Remedy("main_memory", need=ram_need(route.rungs, req.id))
+    card = card_at_all(route.rungs, req.id, res.reserve, sizes)
     held = held_by_others(res)
-    if res.best_gpu is not None and held and res.available_vram + held >= need:
-        return m.suggest_close_or_card(req.name, format_size(held), card)
-    return m.suggest_card(req.name, card)
+    if res.best_gpu is not None and held and route.available + held >= tier_need(route.rungs, req.id):
+        return Remedy("close_programs", card=card, held=held)
+    return Remedy("card", card=card)
 
 
-def upgrade_hint(res: Resources, route: Route) -> str | None:
+def upgrade_hint(res: Resources, route: Route, sizes: Sequence[int]) -> Upgrade | None:
     """What this machine offers for `route`'s requested tier, or would need for it (same card rule as the
     notices)."""
-    from qms_cli.render import messages as m
-
     tier = route.requested
     card_rungs = [r for r in route.rungs if r.tier.id == tier.id and not r.on_cpu]
     if not card_rungs:
@@ -144,9 +156,9 @@ def upgrade_hint(res: Resources, route: Route) -> str | None:
     if chosen.tier.id == tier.id and not chosen.on_cpu and route.runnable:
         mapped = mapped_rung(card_rungs, tier.id, mapped_options)
         if mapped is None or mapped.fits or chosen.prediction.seconds <= mapped.prediction.seconds:
-            return m.tier_runs_here(tier.label, m.duration(chosen.prediction.seconds))
-        full = format_size(card_as_designed(card_rungs, tier.id, mapped_options, res.reserve))
-        return m.tier_runs_slower_here(tier.label, m.duration(chosen.prediction.seconds), full)
+            return Upgrade("runs", tier, seconds=chosen.prediction.seconds)
+        full = card_as_designed(card_rungs, tier.id, mapped_options, res.reserve, sizes)
+        return Upgrade("runs_slower", tier, seconds=chosen.prediction.seconds, need=full)
     if any(r.card_fits and not r.ram_fits for r in card_rungs):
-        return m.upgrade_hint_main_memory(tier.label, format_size(ram_need(card_rungs)))
-    return m.upgrade_hint(tier.label, format_size(card_at_all(card_rungs, tier.id, res.reserve)))
+        return Upgrade("main_memory", tier, need=ram_need(card_rungs))
+    return Upgrade("card", tier, need=card_at_all(card_rungs, tier.id, res.reserve, sizes))

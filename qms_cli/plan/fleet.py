@@ -1,6 +1,7 @@
 """Planning across a fleet (--prometheus): each task goes to the machine and card where the highest tier runs,
 and among those where it would finish first given what this batch already sent there, so a batch spreads
-over the fleet rather than piling onto one host."""
+over the fleet rather than piling onto one host. (Reading the fleet, or falling back to this machine, is
+cli/fleet_flow.py's `manager_for`.)"""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ if TYPE_CHECKING:
 class FleetManager:
     """QualityManager's planning surface over many machines."""
 
-    def __init__(self, catalog: Catalog, fleet: Fleet, project: Project | None, local: Resources) -> None:
-        from qms_cli.render.messages import fleet_machine
-
+    def __init__(self, catalog: Catalog, fleet: Fleet, project: Project | None, local: Resources,
+                 machine: str | None = None) -> None:
+        """`machine`: how the fleet is named where a plan names its machine (the command line words it)."""
         self.catalog = catalog
         self.project = project
         self.fleet = fleet
@@ -30,7 +31,7 @@ class FleetManager:
         self.load: dict[tuple[str, int], float] = {}
         cards = tuple(g for res in fleet.hosts.values() for g in res.gpus)
         self.resources = local._replace(gpus=cards, source="prometheus",
-                                        machine=fleet_machine(len(fleet.hosts), fleet.url), notices=())
+                                        machine=machine, notices=())
         self.warnings = list(fleet.notices)
         self.project_problem: ProjectProblem | None = None
         self.router = next(iter(self.managers.values())).router
@@ -51,46 +52,3 @@ class FleetManager:
         _, key, chosen = best
         self.load[key] = self.load.get(key, 0.0) + chosen.route.chosen.prediction.seconds
         return chosen  # type: ignore[no-any-return]
-
-
-def manager_for(url: str, *, profiles: str | None, project: str | None, reserve: str | None, max_age: float,
-                local_fallback: bool, vram_limit: str | None = None, hardware: str | None = None) -> Any:
-    """A FleetManager over what Prometheus knows; with local_fallback, this machine's QualityManager when
-    Prometheus cannot be reached or knows no machine (said in its warnings)."""
-    from qms_cli.catalog.load import load_catalog
-    from qms_cli.errors import DataError
-    from qms_cli.hardware import DEFAULT_RESERVE, Notice, probe
-    from qms_cli.hardware.remote import read
-    from qms_cli.project.file import find_project, read_project
-    from qms_cli.render import messages as m
-    from qms_cli.units import parse_size
-
-    catalog = load_catalog(profiles)
-    keep = parse_size(reserve, what="--reserve") if reserve else DEFAULT_RESERVE
-    local = probe(vram_limit, keep, hardware, catalog)
-    try:
-        fleet = read(url, reserve=keep, max_age=max_age, system=local.system)
-        if not fleet.hosts:
-            raise DataError(m.no_fleet(url))
-    except DataError as e:
-        if not local_fallback:
-            raise
-        qm = QualityManager.from_project(project, profiles=profiles, vram_limit=vram_limit, reserve=reserve,
-                                         hardware=hardware)
-        qm.warnings.append(Notice("local_fallback", error=e.message))
-        return qm
-    from qms_cli.project.file import ProjectError
-
-    proj, unusable = None, None
-    try:
-        proj = read_project(find_project(project), catalog.tiers.ids)
-    except ProjectError as e:
-        unusable = e.problem
-    except DataError:
-        if project is not None:
-            raise
-    manager = FleetManager(catalog, fleet, proj, local)
-    manager.project_problem = unusable
-    for each in manager.managers.values():
-        each.project_problem = unusable
-    return manager

@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 class Here(NamedTuple):
     """How one tier's function fares on this machine."""
 
-    status: str  # "runs", "slower" (memory-saving settings), "falls_back", "processor", "cannot_run"
+    status: str  # the route's status (plan/notices.py Status.kind): runs, slower, falls_back, processor, cannot_run
     runs_as: str  # the tier that actually runs
     seconds: float
-    needs_card: int | None  # card size (bytes): as designed when slower, at all when falling back (explain.py)
+    needs_card: int | None  # card size (bytes): as designed when slower, at all when falling back (Status.card)
     needs_ram: int | None = None  # main memory (bytes) the lightest rung needs, when nothing runs here
     low: float = 0.0  # the predicted range, as `qms plan` shows it for one task of this tier and function
     high: float = 0.0
@@ -74,7 +74,6 @@ def on_this_machine(catalog: Catalog, resources: "Resources", only: str | None =
         dict[str, dict[str, Here]], "Calibration | None", "list[Notice]"]:
     """Each tier (or `only` that one) and function routed here: runs as mapped, runs slower, falls back, needs
     the processor, or cannot run; with the calibration used and any calibration that could not be read."""
-    from qms_cli.plan.explain import card_as_designed, card_at_all, mapped_rung, ram_need
     from qms_cli.plan.manager import _history, load_calibrations
     from qms_cli.plan.routing import Router
 
@@ -90,25 +89,9 @@ def on_this_machine(catalog: Catalog, resources: "Resources", only: str | None =
         out[tier.id] = {}
         for fn in catalog.tiers.functions:
             route = router.route(fn, tier)
-            chosen = route.chosen
-            options = tier.mappings[fn].options
-            mapped = mapped_rung(route.rungs, tier.id, options)
-            needs: int | None = None
-            if not route.runnable:
-                p = chosen.prediction
-                out[tier.id][fn] = Here("cannot_run", chosen.tier.id, p.seconds, None, ram_need(route.rungs), p.low,
-                                        p.high)
-                continue
-            if route.fallback:
-                status, needs = "falls_back", card_at_all(route.rungs, tier.id, resources.reserve)
-            elif chosen.on_cpu:
-                status, needs = "processor", card_at_all(route.rungs, tier.id, resources.reserve)
-            elif mapped is not None and not mapped.fits and chosen.prediction.seconds > mapped.prediction.seconds:
-                status, needs = "slower", card_as_designed(route.rungs, tier.id, options, resources.reserve)
-            else:
-                status = "runs"
-            p = chosen.prediction
-            out[tier.id][fn] = Here(status, chosen.tier.id, p.seconds, needs, None, p.low, p.high)
+            p, status = route.chosen.prediction, route.status
+            out[tier.id][fn] = Here(status.kind, route.chosen.tier.id, p.seconds, status.card, status.ram, p.low,
+                                    p.high)
     return out, router.calibrated, problems
 
 

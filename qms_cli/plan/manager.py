@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from qms_cli.catalog.speed import Throughput
     from qms_cli.estimate.calibration import Calibration
     from qms_cli.hardware import Notice, Resources
+    from qms_cli.plan.notices import Upgrade
     from qms_cli.project.file import Project, ProjectProblem
 
 
@@ -42,7 +43,7 @@ class Plan(Value):
     route: Route
     quality_source: str  # "option", "node", "project" or "default"
     frames: int | None
-    upgrade: str | None
+    upgrade: Upgrade | None  # what the tier asked for (on a step down), or the tier above, would need here
     host: str | None = None  # the machine, when planning across a fleet (--prometheus)
 
     @property
@@ -62,7 +63,7 @@ class QualityManager:
         self.router = Router(catalog, resources, throughput, calibrations, history)
         self.warnings: list[Notice] = []  # what could not be read (render/messages/machine.py words them)
         self.project_problem: ProjectProblem | None = None  # the project file found but unusable
-        self._upgrades: dict[int, str | None] = {}
+        self._upgrades: dict[int, Upgrade | None] = {}
 
     @classmethod
     def from_project(cls, path: str | os.PathLike[str] | None = None, *, profiles: str | None = None,
@@ -150,19 +151,20 @@ class QualityManager:
             self._upgrades[id(route)] = self.upgrade(route, n_frames, task.count)
         return Plan(task, route, source, n_frames, self._upgrades[id(route)])
 
-    def upgrade(self, route: Route, frames: int | None, count: int) -> str | None:
+    def upgrade(self, route: Route, frames: int | None, count: int) -> Upgrade | None:
         """The hint for the tier that was asked for when the route steps down from it; else for the tier above."""
         from qms_cli.plan.explain import upgrade_hint
 
         if not route.runnable:
             return None
+        sizes = self.router.card_sizes
         if route.fallback:
-            return upgrade_hint(self.resources, route)
+            return upgrade_hint(self.resources, route, sizes)
         tiers = self.catalog.tiers.tiers
         above = route.chosen.tier.rank + 1
         if above >= len(tiers):
             return None
-        return upgrade_hint(self.resources, self.router.route(route.function, tiers[above], frames, count))
+        return upgrade_hint(self.resources, self.router.route(route.function, tiers[above], frames, count), sizes)
 
 
 def _history(resources: Resources, db: str | os.PathLike[str] | None,

@@ -1,7 +1,8 @@
 """A plan as JSON for the function runner (schemas/plan.schema.json).
 
 Every task planned the same way shares one serialised fragment, so a batch of 100,000 lines is mostly
-string joins.
+string joins. The notices and the hint are facts in a plan; the JSON carries them in words too, as render/ words
+them (the `Wording` the caller hands in), so a runner can show them as they are.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, TextIO
 
 from qms_cli.hardware import Resources
 from qms_cli.plan.manager import Plan
+from qms_cli.plan.notices import Notice, Upgrade, Wording
 from qms_cli.plan.routing import Route, Rung
 
 
@@ -35,7 +37,14 @@ def rung_json(r: Rung, chosen: bool) -> dict[str, Any]:
             "chosen": chosen, "skipped": r.skipped}
 
 
-def route_json(route: Route, upgrade: str | None, rungs: bool, host: str | None = None) -> dict[str, Any]:
+def notice_json(n: Notice, words: Wording) -> dict[str, Any]:
+    text = words.notice(n)
+    return {"type": n.kind, "requested": n.requested.id, "actual": n.actual.id, "message": text.message,
+            "reason": text.reason, "suggestion": text.suggestion}
+
+
+def route_json(route: Route, upgrade: Upgrade | None, rungs: bool, words: Wording,
+               host: str | None = None) -> dict[str, Any]:
     r = route.chosen
     p = r.prediction
     out: dict[str, Any] = {
@@ -52,8 +61,8 @@ def route_json(route: Route, upgrade: str | None, rungs: bool, host: str | None 
                       "seconds": {"low": round(p.low, 2), "expected": round(p.seconds, 2), "high": round(p.high, 2)},
                       "phases_bytes": dict(p.phases), "parts_seconds": {k: round(v, 3) for k, v in p.parts},
                       "calibrated": p.calibrated, "basis": p.basis},
-        "notices": [n.as_json() for n in route.notices],
-        "upgrade": upgrade,
+        "notices": [notice_json(n, words) for n in route.notices],
+        "upgrade": words.upgrade(upgrade) if upgrade is not None else None,
     }
     if rungs:
         out["rungs"] = [rung_json(x, x is r) for x in route.rungs]
@@ -63,17 +72,22 @@ def route_json(route: Route, upgrade: str | None, rungs: bool, host: str | None 
 class PlanEncoder:
     """Serialises plans, each distinct decision once."""
 
-    def __init__(self, res: Resources, rungs: bool = True) -> None:
+    def __init__(self, res: Resources, rungs: bool = True, *, words: Wording) -> None:
         self.res = res
         self.rungs = rungs
-        self._cache: dict[tuple[int, str | None, str | None], str] = {}
+        self.words = words
+        # By identity: a route and its hint are shared by every plan of the same decision; each entry keeps them,
+        # so an identity is never reused while its entry lives.
+        self._cache: dict[tuple[int, int, str | None], tuple[str, Route, Upgrade | None]] = {}
 
     def task(self, plan: Plan, line: int | None = None) -> str:
-        key = (id(plan.route), plan.upgrade, plan.host)
-        body = self._cache.get(key)
-        if body is None:
-            body = self._cache[key] = json.dumps(route_json(plan.route, plan.upgrade, self.rungs, plan.host),
-                                                 ensure_ascii=False)[1:]
+        key = (id(plan.route), id(plan.upgrade), plan.host)
+        cached = self._cache.get(key)
+        if cached is None:
+            body = json.dumps(route_json(plan.route, plan.upgrade, self.rungs, self.words, plan.host),
+                              ensure_ascii=False)[1:]
+            cached = self._cache[key] = (body, plan.route, plan.upgrade)
+        body = cached[0]
         task = plan.task
         head = {"line": line, "function": plan.route.function, "node": task.node, "count": task.count,
                 "frames": plan.frames, "quality_source": plan.quality_source}

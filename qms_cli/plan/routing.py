@@ -1,17 +1,19 @@
 """The router: the fastest rung that fits at the highest tier that fits wins (DESIGN.md, principle 6); a rung
-fits when both its graphics memory and its main memory are there; every step down is explained in plain words,
-and a task no rung fits is declared not runnable before anything starts."""
+fits when both its graphics memory and its main memory are there; every step down is explained (as facts:
+plan/notices.py, worded by render/), and a task no rung fits is declared not runnable before anything starts."""
 
 # No `from __future__ import annotations`: NamedTuple would compile every field's annotation string at
 # import (~40 us a field, a few ms of start-up over the value types on `qms plan`'s path).
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from qms_cli.catalog.tiers import Configuration, Tier
 from qms_cli.estimate.predict import Effects, Prediction, predict
 from qms_cli.hardware import Gpu, Resources
+from qms_cli.plan.explain import notices, status
 from qms_cli.plan.ladder import Candidate, as_mapped, candidates
+from qms_cli.plan.notices import RUNS, Notice, Status
 from qms_cli.values import Value
 
 if TYPE_CHECKING:
@@ -37,20 +39,6 @@ class Rung(Value):
     ram_fits: bool = True  # its main memory is there
 
 
-class Notice(NamedTuple):
-    """A plain-words explanation; `type` and the tier ids are for programs."""
-
-    type: str
-    requested: str
-    actual: str
-    message: str
-    reason: str
-    suggestion: str
-
-    def as_json(self) -> dict[str, Any]:
-        return self._asdict()
-
-
 @dataclass(frozen=True, eq=False, repr=False)
 class Route(Value):
     """The decision for one function at one requested tier on one machine."""
@@ -62,6 +50,7 @@ class Route(Value):
     notices: tuple[Notice, ...]
     available: int = 0  # graphics memory available for work on the card routed against
     available_ram: int = 0  # main memory available for work
+    status: Status = RUNS  # how it runs here (explain.status), decided with the notices
 
     @property
     def fallback(self) -> bool:
@@ -85,7 +74,7 @@ class Router:
         self.calibrations = calibrations or {}
         self.history = history or {}  # (fingerprint, configuration) -> actual / estimated time of real runs
         self.best = resources.best_gpu
-        self.available = resources.available_vram if self.best else 0
+        self.available = resources.available_vram  # the one home of both: Resources, after its reserves
         self.available_ram = resources.available_ram
         self._speeds: dict[str, Speed] = {}
         self._routes: dict[tuple[Any, ...], Route] = {}
@@ -183,10 +172,15 @@ class Router:
         if max_time is not None:
             rungs = [r if not r.fits or r.prediction.seconds <= max_time else _skip(r) for r in rungs]
         chosen, too_slow = choose(rungs, max_time)
-        from qms_cli.plan.explain import notices
-
         route = Route(function, requested, chosen, tuple(rungs), (), self.available, self.available_ram)
-        return replace(route, notices=tuple(notices(route, self.resources, too_slow, max_time)))
+        sizes = self.card_sizes
+        return replace(route, notices=tuple(notices(route, self.resources, too_slow, max_time, sizes)),
+                       status=status(route, self.resources.reserve, sizes))
+
+    @property
+    def card_sizes(self) -> tuple[int, ...]:
+        """The card sizes sold (bytes, smallest first: profiles/cards.yaml), for the cards people are told of."""
+        return self.throughput.cards().sizes_sold
 
 
 def choose(rungs: list[Rung], max_time: float | None) -> tuple[Rung, bool]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from qms_cli.errors import DataError, UsageError
+from qms_cli.plan.notices import Wording
 from qms_cli.queue.base import Snapshot, Store, Unreachable
 from qms_cli.queue.delivery import Delivery, entry
 from qms_cli.queue.events import QueueGone, Said
@@ -58,8 +59,9 @@ def worker_id(gpu: int | None) -> tuple[str, str]:
 
 class Worker:
     def __init__(self, store: Store, reopen: Callable[[], Store], card: Card, runner: list[str],
-                 say: Callable[[Said], None], history_db: Path) -> None:
+                 say: Callable[[Said], None], history_db: Path, words: Wording) -> None:
         self.store, self.reopen, self.card, self.runner, self.say = store, reopen, card, runner, say
+        self.words = words  # how the plan file a runner reads words its notices (render/messages/plan.py)
         self.delivery = Delivery(store, history_db, say)
         self._unprepared: dict[int, tuple[QueuedTask, BaseException]] = {}  # plans that raised during a claim
         gpu = card.qm.resources.best_gpu
@@ -206,7 +208,7 @@ class Worker:
         from qms_cli.runs import running
 
         doc = io.StringIO()
-        PlanEncoder(self.card.qm.resources).write(doc, [(None, plan)], t.project, [])
+        PlanEncoder(self.card.qm.resources, words=self.words).write(doc, [(None, plan)], t.project, [])
         path = running.plan_file(doc.getvalue())
         try:
             env = running.environment(plan, path, dict(os.environ))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from qms_cli.plan.manager import Plan
 from qms_cli.render import messages as m
+from qms_cli.render.messages import plan as words
 from qms_cli.render.probe import bar
 from qms_cli.render.table import Table
 from qms_cli.units import format_size
@@ -24,16 +25,7 @@ def memory_cell(plan: Plan) -> str:
 
 
 def status(plan: Plan) -> str:
-    kinds = {n.type for n in plan.route.notices}
-    if not plan.route.runnable:
-        return m.STATUS_CANNOT_RUN
-    if plan.fallback:
-        return m.status_fallback(plan.route.requested.label)
-    if plan.route.chosen.on_cpu:
-        return m.STATUS_PROCESSOR
-    if "slower_settings" in kinds:
-        return m.STATUS_SLOWER
-    return m.STATUS_RUNS
+    return words.status(plan.route.status, plan.route.requested.label)
 
 
 def task_table(plans: list[Plan]) -> Table:
@@ -57,8 +49,8 @@ def explanations(plans: list[Plan]) -> list[str]:
     lines: list[str] = []
     for p in plans:
         for n in p.route.notices:
-            lines.append(f"{m.NOTICE_MARK} {p.route.function}: {n.message}")
-    hints = dict.fromkeys(p.upgrade for p in plans if p.upgrade)
+            lines.append(f"{m.NOTICE_MARK} {p.route.function}: {words.notice(n).message}")
+    hints = dict.fromkeys(words.upgrade(p.upgrade) for p in plans if p.upgrade)
     return lines + [f"{m.HINT_MARK} {h}" for h in hints]
 
 
