@@ -91,7 +91,7 @@ def _has_queue(path: Any) -> bool:
 
     conn = history.open_read(path, check=False)
     try:
-        return bool(history.select(conn, "SELECT 1 FROM sqlite_master WHERE name = 'queue_tasks'"))
+        return history.has_queue(conn)
     finally:
         conn.close()
 
@@ -109,18 +109,7 @@ def _history(db: str | None) -> tuple[Any, Any, tuple[int, ...], float]:
 
     conn = history.open_read(path, check=False)  # read-only: a scrape never holds up a writer
     try:
-        conn.execute("BEGIN")  # one read transaction: the four numbers agree with each other
-        runs = tuple(history.select(conn, "SELECT chosen, function, outcome, count(*) FROM runs "
-                                          "GROUP BY chosen, function, outcome"))
-        fallbacks = tuple(history.select(conn, "SELECT requested, chosen, count(*) FROM runs WHERE fallback = 1 "
-                                               "GROUP BY requested, chosen"))
-        cases = " ".join(f"WHEN r <= {b} THEN {i}" for i, b in enumerate(RATIO_BUCKETS))
-        counts = dict(history.select(conn,
-            f"SELECT CASE {cases} ELSE {len(RATIO_BUCKETS)} END AS bucket, count(*) FROM "
-            "(SELECT actual_seconds / predicted AS r FROM runs WHERE outcome = 'ok' AND predicted > 0 "
-            "AND actual_seconds > 0) GROUP BY bucket"))
-        total = history.select(conn, "SELECT coalesce(sum(actual_seconds / predicted), 0) FROM runs "
-                                     "WHERE outcome = 'ok' AND predicted > 0 AND actual_seconds > 0")[0][0]
+        runs, fallbacks, counts, total = history.run_totals(conn, RATIO_BUCKETS)  # one read: the numbers agree
     finally:
         conn.close()
     cumulative, running = [], 0

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from qms_cli.errors import DataError
 from qms_cli.queue.tables import LEASE_COLUMN as QUEUE_LEASE
@@ -272,3 +272,49 @@ def ratios(db: sqlite3.Connection, fingerprints: list[str], per_key: int = 20) -
     except sqlite3.Error as e:
         raise DataError(why(Path(db_path(db)), e)) from None
     return out
+
+
+
+def accuracy_rows(db: sqlite3.Connection, since: str | None = None) -> list[tuple[Any, ...]]:
+    """(chosen, function, predicted, actual seconds, started at) of the successful runs timed both ways."""
+    return select(db, "SELECT chosen, function, predicted, actual_seconds, started_at FROM runs WHERE outcome = 'ok'"
+                  " AND actual_seconds > 0 AND predicted > 0" + (" AND started_at >= ?" if since else ""),
+                  (since,) if since else ())
+
+
+def stats_rows(db: sqlite3.Connection, since: str | None = None) -> list[tuple[Any, ...]]:
+    """(chosen, function, outcome, fallback, proceeded, actual seconds) of each run; a recorded run (qms record)
+    asked nobody, whatever its row says (older versions stored "went ahead"): proceeded None."""
+    return select(db, "SELECT chosen, function, outcome, fallback, CASE WHEN source = 'record' THEN NULL ELSE "
+                  "proceeded END, actual_seconds FROM runs" + (" WHERE started_at >= ?" if since else ""),
+                  (since,) if since else ())
+
+
+def has_queue(db: sqlite3.Connection) -> bool:
+    """Whether the history holds the queue's tables (a history from before the queue does not)."""
+    return bool(select(db, "SELECT 1 FROM sqlite_master WHERE name = 'queue_tasks'"))
+
+
+class RunTotals(NamedTuple):
+    """Runs (chosen, function, outcome, count); fallbacks (requested, chosen, count); successful runs per bucket
+    of actual / estimated time (bucket i: <= buckets[i], the last above them all) and those ratios' sum."""
+
+    runs: tuple[tuple[str, str, str, int], ...]
+    fallbacks: tuple[tuple[str, str, int], ...]
+    ratio_counts: dict[int, int]
+    ratio_sum: float
+
+
+def run_totals(db: sqlite3.Connection, buckets: tuple[float, ...]) -> RunTotals:
+    """What the exporter publishes, read in one transaction so the numbers agree with each other."""
+    timed = "FROM runs WHERE outcome = 'ok' AND predicted > 0 AND actual_seconds > 0"
+    cases = " ".join(f"WHEN r <= {b} THEN {i}" for i, b in enumerate(buckets))
+    with reading(db) as c:
+        runs = tuple(c.execute("SELECT chosen, function, outcome, count(*) FROM runs "
+                               "GROUP BY chosen, function, outcome"))
+        fallbacks = tuple(c.execute("SELECT requested, chosen, count(*) FROM runs WHERE fallback = 1 "
+                                    "GROUP BY requested, chosen"))
+        counts = dict(c.execute(f"SELECT CASE {cases} ELSE {len(buckets)} END AS bucket, count(*) FROM "
+                                f"(SELECT actual_seconds / predicted AS r {timed}) GROUP BY bucket"))
+        total = c.execute(f"SELECT coalesce(sum(actual_seconds / predicted), 0) {timed}").fetchone()[0]
+    return RunTotals(runs, fallbacks, counts, float(total))
