@@ -137,5 +137,5 @@ def test_a_class_with_no_efficiency_or_a_circle_of_likes_is_refused() -> None:
     with pytest.raises(DataError, match="is not a class with its own efficiencies"):
         Throughput(circle)
     lonely = {**THROUGHPUT, "efficiency": {"hopper": THROUGHPUT["efficiency"]["hopper"]}}
-    with pytest.raises(DataError, match="has no efficiency in throughput.yaml"):
+    with pytest.raises(DataError, match=r"has no efficiency in throughput\.yaml"):
         Throughput(lonely, lambda: load_catalog().throughput.cards()).gpu("NVIDIA H100 PCIe")
