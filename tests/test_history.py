@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from qms_cli.catalog.load import load_catalog
 from qms_cli.runs import history
 from tests.conftest import run_qms, validate_output
 
@@ -73,7 +74,9 @@ def test_run_hands_over_the_plan_streams_output_and_records(child: Path, db: Pat
     assert (row["function"], row["requested"], row["chosen"], row["node"], row["outcome"]) == \
         ("Create Image", "low", "low", "n1", "ok")
     assert row["actual_seconds"] > 0 and row["predicted_low"] <= row["predicted"] <= row["predicted_high"]
-    assert row["fingerprint"].startswith("cpu-") and row["config_key"].startswith("flux-schnell|768|4")
+    low = load_catalog().tiers.get("low").mappings["Create Image"]
+    assert row["fingerprint"].startswith("cpu-") and row["config_key"].startswith(
+        f"{low.model}|{low.resolution}|{low.steps}|")
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] == history.LATEST
