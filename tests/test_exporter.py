@@ -43,6 +43,17 @@ def exporter(history_db: Path) -> Iterator[Exporter]:
     e.stop()
 
 
+def card_size(machine: str) -> int:
+    """The first card's memory in a bundled simulated machine, as its profile states it."""
+    import yaml
+
+    from qms_cli.catalog.load import load_catalog
+    from qms_cli.units import parse_size
+
+    data = yaml.safe_load(load_catalog().hardware_files()[machine].read_text(encoding="utf-8"))
+    return parse_size(data["gpus"][0]["memory_total"])
+
+
 def test_metrics_follow_conventions_and_join_with_dcgm_labels(exporter: Exporter) -> None:
     found = families(exporter.scrape())
     for name in ("qms_build_info", "qms_gpu_memory_total_bytes", "qms_gpu_memory_used_bytes",
@@ -52,7 +63,7 @@ def test_metrics_follow_conventions_and_join_with_dcgm_labels(exporter: Exporter
         assert name in found, name
     total = found["qms_gpu_memory_total_bytes"].samples[0]  # type: ignore[attr-defined]
     assert set(total.labels) == {"gpu", "UUID", "modelName", "hostname"}
-    assert total.labels["hostname"] == "host-a" and total.value == 24 * 2**30
+    assert total.labels["hostname"] == "host-a" and total.value == card_size("rtx-4090-24gb")
     runs = {(s.labels["tier"], s.labels["outcome"]): s.value
             for s in found["qms_runs"].samples if s.name == "qms_runs_total"}  # type: ignore[attr-defined]
     assert runs == {("low", "ok"): 1, ("standard", "ok"): 1, ("low", "failed"): 1}
@@ -88,7 +99,8 @@ def test_a_failing_refresh_keeps_the_last_numbers(tmp_path: Path) -> None:
         found = families(e.scrape())
         errors = found["qms_exporter_refresh_errors"].samples[0].value  # type: ignore[attr-defined]
         assert errors >= 1
-        assert found["qms_gpu_memory_total_bytes"].samples[0].value == 12 * 2**30  # type: ignore[attr-defined]
+        total = found["qms_gpu_memory_total_bytes"].samples[0].value  # type: ignore[attr-defined]
+        assert total == card_size("rtx-3060-12gb")
     finally:
         e.stop()
 

@@ -13,8 +13,8 @@ import pytest
 
 from tests.conftest import run_qms, validate_output
 from tests.monitoring import Exporter, Prometheus, dcgm_standin, free_port, require_prometheus
+from tests.test_exporter import card_size
 
-GIB = 2**30
 MIB = 2**20
 
 
@@ -42,7 +42,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 def test_prometheus_holds_the_exporters_metrics(fleet: dict[str, Any]) -> None:
     prom = fleet["prom"]
     totals = {s["metric"]["hostname"]: float(s["value"][1]) for s in prom.query("qms_gpu_memory_total_bytes")}
-    assert totals == {"host-a": 24 * GIB, "host-b": 12 * GIB, "host-d": 8 * GIB}
+    assert totals == {"host-a": card_size("rtx-4090-24gb"), "host-b": card_size("rtx-3060-12gb"),
+                      "host-d": card_size("laptop-8gb")}  # as the simulated machines' profiles state
     runs_here = prom.query('qms_tier_runs_here{hostname="host-a", tier="low", function="Create Image"}')
     assert float(runs_here[0]["value"][1]) == 1
     assert prom.query('qms_build_info{hostname="host-b"}')[0]["metric"]["version"]
@@ -58,7 +59,7 @@ def test_probe_reads_every_host_from_prometheus(fleet: dict[str, Any]) -> None:
     dcgm = hosts["host-c"]["gpus"][0]
     assert dcgm["name"] == "NVIDIA A100-SXM4-80GB" and dcgm["uuid"] == "GPU-dcgm-0000"
     assert dcgm["memory"]["free_bytes"] == 71000 * MIB and dcgm["memory"]["total_bytes"] == (71000 + 10920) * MIB
-    assert hosts["host-a"]["gpus"][0]["memory"]["total_bytes"] == 24 * GIB
+    assert hosts["host-a"]["gpus"][0]["memory"]["total_bytes"] == card_size("rtx-4090-24gb")
     people = run_qms("probe", "--prometheus", fleet["prom"].url)
     assert people.code == 0 and "host-b" in people.out and "NVIDIA GeForce RTX 3060" in people.out
 

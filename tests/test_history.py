@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from qms_cli.catalog.load import load_catalog
 from qms_cli.runs import history
 from tests.conftest import run_qms, validate_output
 
@@ -65,15 +66,17 @@ def test_run_hands_over_the_plan_streams_output_and_records(child: Path, db: Pat
     assert "hello from the command" in result.out and "a warning on stderr" in result.err
     assert result.err.strip().splitlines()[-1].startswith("Took ") and "(estimated " in result.err
     env = json.loads(seen.read_text())
-    assert (env["QMS_FUNCTION"], env["QMS_TIER"], env["QMS_MODEL"]) == ("Create Image", "low", "flux-schnell")
-    assert env["QMS_RESOLUTION"] == "768" and env["QMS_STEPS"] == "4" and env["QMS_DEVICE"] == "cpu"
+    low = load_catalog().tiers.get("low").mappings["Create Image"]  # the processor rung: the lowest tier as mapped
+    assert (env["QMS_FUNCTION"], env["QMS_TIER"], env["QMS_MODEL"]) == ("Create Image", "low", low.model)
+    assert (env["QMS_RESOLUTION"], env["QMS_STEPS"], env["QMS_DEVICE"]) == (str(low.resolution), str(low.steps), "cpu")
     validate_output(env["plan"], "plan")
     assert not Path(env["QMS_PLAN"]).exists()  # the plan file is removed afterwards
     (row,) = rows(db)
     assert (row["function"], row["requested"], row["chosen"], row["node"], row["outcome"]) == \
         ("Create Image", "low", "low", "n1", "ok")
     assert row["actual_seconds"] > 0 and row["predicted_low"] <= row["predicted"] <= row["predicted_high"]
-    assert row["fingerprint"].startswith("cpu-") and row["config_key"].startswith("flux-schnell|768|4")
+    assert row["fingerprint"].startswith("cpu-") and row["config_key"].startswith(
+        f"{low.model}|{low.resolution}|{low.steps}|")
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA user_version").fetchone()[0] == history.LATEST

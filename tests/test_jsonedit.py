@@ -6,6 +6,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qms_cli.catalog.jsonspans import find_duplicate
 from qms_cli.project import jsonedit
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
@@ -82,9 +83,9 @@ def test_remove_first_middle_last_and_only() -> None:
 
 
 def test_find_duplicate() -> None:
-    assert jsonedit.find_duplicate('{"a": 1, "b": [{"a": 1}], "a": 2}') == 26
-    assert jsonedit.find_duplicate('[{"x": {"y": 1, "y": 2}}]') == 16
-    assert jsonedit.find_duplicate('{"a": {"a": 1}}') is None
+    assert find_duplicate('{"a": 1, "b": [{"a": 1}], "a": 2}') == 26
+    assert find_duplicate('[{"x": {"y": 1, "y": 2}}]') == 16
+    assert find_duplicate('{"a": {"a": 1}}') is None
 
 
 def test_a_key_inserted_into_a_crlf_file_uses_crlf() -> None:

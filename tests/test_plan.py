@@ -19,6 +19,17 @@ from qms_cli.catalog.load import load_catalog
 from qms_cli.plan.manager import QualityManager
 from tests.conftest import run_qms, validate_output
 
+
+def video_frames(tier: str, seconds: float) -> int:
+    """Frames for a length in seconds at `tier`'s video model: its family's frame rate (models.yaml) x seconds,
+    rounded up, and the first frame."""
+    import math
+
+    models = load_catalog().models
+    fps = models.families[models.models[load_catalog().tiers.get(tier).mappings["Create Video"].model].family].fps
+    assert fps is not None
+    return math.ceil(seconds * fps) + 1
+
 TERMS = load_catalog().models.jargon()
 
 
@@ -50,7 +61,9 @@ def test_json_for_the_function_runner(qms: Any) -> None:
     validate_output(data, "plan")
     video = next(t for t in data["tasks"] if t["function"] == "Create Video")
     assert video["requested"]["id"] == "high" and video["fallback"] is True
-    assert video["device"]["type"] == "gpu" and video["configuration"]["steps"] == 30
+    models = load_catalog().models
+    default_steps = models.models[video["configuration"]["model"]].default_steps  # the high tier gives none
+    assert video["device"]["type"] == "gpu" and video["configuration"]["steps"] == default_steps
     assert video["predicted"]["peak_bytes"] <= data["machine"]["available_vram_bytes"]
     assert video["notices"][0]["type"] == "quality_fallback" and video["rungs"][0]["fits"] is False
     assert sum(r["chosen"] for r in video["rungs"]) == 1
@@ -75,11 +88,12 @@ def test_task_size_follows(qms: Any) -> None:
     assert four["predicted"]["seconds"]["expected"] > 3 * (one["predicted"]["seconds"]["expected"]
                                                             - one["predicted"]["parts_seconds"]["load"])
     five_s = qms("plan", "Create Video", "--seconds", "5", "--hardware", "a100-80gb", "--json").json()["tasks"][0]
-    assert five_s["frames"] == 81 and five_s["configuration"]["frames"] == 81
+    five = video_frames("standard", 5)  # seconds x the family's frame rate, and the first frame
+    assert five_s["frames"] == five and five_s["configuration"]["frames"] == five
     frames = qms("plan", "create video", "--frames", "33", "--hardware", "a100-80gb", "--json").json()["tasks"][0]
     assert frames["configuration"]["frames"] == 33
     both = qms("plan", "--seconds", "2", "--hardware", "a100-80gb", "--json").json()["tasks"]
-    assert [t["frames"] for t in both] == [None, 33]  # the length applies to the video function only
+    assert [t["frames"] for t in both] == [None, video_frames("standard", 2)]  # the video function's only
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -152,7 +166,7 @@ def test_python_api(tmp_path: Path) -> None:
     plan = qm.plan("Create Image")
     assert plan.route.requested.id == "high" and plan.quality_source == "project"
     assert plan.route.chosen.prediction.peak <= qm.resources.available_vram
-    assert qm.plan("Create Video", quality="low", seconds=2).frames == 33
+    assert qm.plan("Create Video", quality="low", seconds=2).frames == video_frames("low", 2)
 
 
 def _run_in_terminal(args: list[str], answer: bytes) -> tuple[int, str]:

@@ -111,8 +111,8 @@ def test_another_program_that_never_stops_saving_is_an_error(monkeypatch: Any) -
     saves = app_saves_before_each_swap(monkeypatch, save)
     from qms_cli.catalog.load import load_catalog
     from qms_cli.errors import DataError
-    from qms_cli.project.file import SAVE_ATTEMPTS
     from qms_cli.project.quality import set_quality
+    from qms_cli.project.update import SAVE_ATTEMPTS
 
     with pytest.raises(DataError) as caught:
         set_quality(load_catalog().tiers, "high", path)

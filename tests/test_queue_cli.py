@@ -97,7 +97,9 @@ def test_add_says_place_and_time_and_list_orders_the_line(queue_env: Path) -> No
     second = add("Create Image", "--quality", "low", "--owner", "bob", "--count", "4")
     third = add("create video", "--quality", "standard", "--owner", "cy", "--seconds", "2", "--priority", "high")
     assert second["position"] == 2 and third["position"] == 1  # high priority goes first
-    assert third["frames"] == 33 and third["function"] == "Create Video"
+    from tests.test_plan import video_frames
+
+    assert third["frames"] == video_frames("standard", 2) and third["function"] == "Create Video"
     listed = tasks()
     assert [t["id"] for t in listed] == [3, 1, 2] and [t["position"] for t in listed] == [1, 2, 3]
     starts = [t["starts_in_seconds"] for t in listed]

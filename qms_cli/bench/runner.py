@@ -80,7 +80,8 @@ def run_all(qm: Any, template: str, tiers: list[Any], functions: list[str], time
     pairs = [(t, f) for t in tiers for f in functions]
     out: list[RunnerResult] = []
     try:
-        from qms_cli.plan.ladder import Candidate, as_mapped
+        from qms_cli.estimate.candidate import Candidate
+        from qms_cli.plan.ladder import as_mapped
 
         for i, (tier, fn) in enumerate(pairs, start=1):
             # The configuration as the tier maps it, predicted where it will run: the card, else the processor.

@@ -122,7 +122,7 @@ def parse_json(text: str, filename: str) -> Any:
     try:
         return json.loads(body, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as dup:
-        from qms_cli.project.jsonedit import find_duplicate
+        from qms_cli.catalog.jsonspans import find_duplicate
 
         pos = find_duplicate(body)
         line, col = line_col(body, pos) if pos is not None else (None, None)

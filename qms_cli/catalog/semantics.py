@@ -6,6 +6,7 @@ from typing import Any
 
 from qms_cli.catalog.jargon import catalog_terms, find_jargon
 from qms_cli.catalog.schemas import Problem, json_path
+from qms_cli.catalog.tiers import unknown_tiers
 from qms_cli.errors import UsageError
 from qms_cli.units import parse_size, parse_time_range
 
@@ -149,8 +150,6 @@ def check_models(models: dict[str, Any], filename: str) -> list[Problem]:
 
 def check_project(data: dict[str, Any], tier_ids: list[str], filename: str) -> list[Problem]:
     """A validated project's quality and overrides name tiers that exist."""
-    from qms_cli.project.file import unknown_tiers
-
     return [Problem(filename, json_path(path), f"{tier!r} is not a tier here; tiers: {', '.join(tier_ids)}")
             for path, tier in unknown_tiers(data, tier_ids)]
 

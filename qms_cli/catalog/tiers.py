@@ -110,3 +110,10 @@ class TierSet(Value):
             if name.casefold() == key:
                 return name
         raise UsageError(f"unknown function {text!r}; choose one of: {', '.join(self.functions)}")
+
+
+def unknown_tiers(data: dict[str, Any], tier_ids: list[str]) -> list[tuple[tuple[str, ...], str]]:
+    """(path, tier) for each quality in the project that names no tier in `tier_ids`."""
+    wanted: list[tuple[tuple[str, ...], Any]] = [(("quality",), data.get("quality"))]
+    wanted += [(("quality_overrides", node), t) for node, t in data.get("quality_overrides", {}).items()]
+    return [(path, tier) for path, tier in wanted if tier is not None and tier not in tier_ids]

@@ -42,9 +42,7 @@ def show_accuracy(since: str | None, db: Path | None, as_json: bool) -> None:
 
     conn = _open(db)
     start = since_time(since)
-    sql = ("SELECT chosen, function, predicted, actual_seconds, started_at FROM runs WHERE outcome = 'ok' "
-           "AND actual_seconds > 0 AND predicted > 0" + (" AND started_at >= ?" if start else ""))
-    groups = accuracy(history.select(conn, sql, (start,) if start else ()))
+    groups = accuracy(history.accuracy_rows(conn, start))
     if as_json:
         from qms_cli.render.output import emit_json
 
@@ -60,11 +58,7 @@ def show_stats(since: str | None, db: Path | None, as_json: bool) -> None:
 
     conn = _open(db)
     start = since_time(since)
-    # A recorded run (qms record) asked nobody, whatever its row says (older versions stored "went ahead").
-    sql = ("SELECT chosen, function, outcome, fallback, CASE WHEN source = 'record' THEN NULL ELSE proceeded END,"
-           " actual_seconds FROM runs"
-           + (" WHERE started_at >= ?" if start else ""))
-    result = stats(history.select(conn, sql, (start,) if start else ()))
+    result = stats(history.stats_rows(conn, start))
     if as_json:
         from qms_cli.render.output import emit_json
 

@@ -25,7 +25,7 @@ def default_path(fingerprint: str) -> Path:
 
 def save(cal: Calibration, path: Path | None = None) -> Path:
     """Write the calibration (atomically) to `path` or the default place for its fingerprint."""
-    from qms_cli.project.file import write_atomic
+    from qms_cli.project.atomic import write_atomic
 
     target = path or default_path(cal.fingerprint)
     target.parent.mkdir(parents=True, exist_ok=True)

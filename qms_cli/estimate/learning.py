@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from qms_cli.plan.ladder import Candidate
+from qms_cli.estimate.candidate import Candidate
 
 SHRINK = 2  # pseudo-runs at the model's own estimate
 MIN_FOR_BAND = 5

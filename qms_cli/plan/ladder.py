@@ -4,22 +4,12 @@ processor. The router picks the fastest that fits at the highest tier that fits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from qms_cli.catalog.models import ModelSet
 from qms_cli.catalog.tiers import Configuration, Tier, TierSet
+from qms_cli.estimate.candidate import Candidate
 from qms_cli.estimate.predict import Effects
-from qms_cli.values import Value
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Candidate(Value):
-    """One configuration to try, on a card (`cpu` False) or on the processor."""
-
-    tier: Tier
-    function: str
-    config: Configuration
-    cpu: bool = False
 
 
 def option_sets(mapped: tuple[str, ...], supported: tuple[str, ...], models: ModelSet) -> list[tuple[str, ...]]:

@@ -9,10 +9,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from qms_cli.catalog.tiers import Configuration, Tier
+from qms_cli.estimate.candidate import Candidate
 from qms_cli.estimate.predict import Effects, Prediction, predict
 from qms_cli.hardware import Gpu, Resources
 from qms_cli.plan.explain import notices, status
-from qms_cli.plan.ladder import Candidate, as_mapped, candidates
+from qms_cli.plan.ladder import as_mapped, candidates
 from qms_cli.plan.notices import RUNS, Notice, Status
 from qms_cli.values import Value
 

@@ -1,88 +1,20 @@
 """Edit JSON text in place: change one member and keep every other byte (order, indentation, newline).
 
-Spans come from the json module's own scanner (`raw_decode`, `scanstring`), so nested values are skipped at
-C speed and only the objects on the edited path are walked here.
+Spans come from catalog/jsonspans.py (the json module's own scanner), so nested values are skipped at C speed
+and only the objects on the edited path are walked here.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from qms_cli.values import Value
-
-_DECODER = json.JSONDecoder()
-_WS = re.compile(r"[ \t\n\r]*")
-_scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Member(Value):
-    """One `"key": value` of an object, as offsets into the text."""
-
-    key: str
-    key_start: int
-    value_start: int
-    value_end: int
-
-
-def _skip(text: str, pos: int) -> int:
-    return _WS.match(text, pos).end()  # type: ignore[union-attr]
-
-
-def members(text: str, start: int) -> list[Member]:
-    """The members of the object whose `{` is at `start` (text must already be valid JSON)."""
-    out: list[Member] = []
-    pos = _skip(text, start + 1)
-    if text[pos] == "}":
-        return out
-    while True:
-        key, after_key = _scanstring(text, pos + 1)
-        value_start = _skip(text, _skip(text, after_key) + 1)
-        _, value_end = _DECODER.raw_decode(text, value_start)
-        out.append(Member(key, pos, value_start, value_end))
-        pos = _skip(text, value_end)
-        if text[pos] == "}":
-            return out
-        pos = _skip(text, pos + 1)
-
-
-def _elements(text: str, start: int) -> Iterator[int]:
-    pos = _skip(text, start + 1)
-    if text[pos] == "]":
-        return
-    while True:
-        yield pos
-        _, end = _DECODER.raw_decode(text, pos)
-        pos = _skip(text, end)
-        if text[pos] == "]":
-            return
-        pos = _skip(text, pos + 1)
-
-
-def find_duplicate(text: str) -> int | None:
-    """Offset of the first key that repeats an earlier key of the same object, or None."""
-    stack = [_skip(text, 0)]
-    while stack:
-        pos = stack.pop()
-        if text[pos] == "{":
-            seen: set[str] = set()
-            for m in members(text, pos):
-                if m.key in seen:
-                    return m.key_start
-                seen.add(m.key)
-                stack.append(m.value_start)
-        elif text[pos] == "[":
-            stack.extend(_elements(text, pos))
-    return None
+from qms_cli.catalog.jsonspans import WHITESPACE, Member, members, scanstring, skip
 
 
 def root_start(text: str) -> int:
     """Offset of the top-level value (after any byte-order mark and whitespace)."""
-    return _skip(text, 1 if text.startswith("\ufeff") else 0)
+    return skip(text, 1 if text.startswith("\ufeff") else 0)
 
 
 def _locate(text: str, path: tuple[str, ...]) -> tuple[int, Member | None]:
@@ -105,7 +37,7 @@ def _style(text: str) -> tuple[str | None, str, str]:
     if not ms:
         return "  ", ",", ": "
     gap = text[root + 1 : ms[0].key_start]
-    key_end = _scanstring(text, ms[0].key_start + 1)[1]
+    key_end = scanstring(text, ms[0].key_start + 1)[1]
     colon = text[key_end : ms[0].value_start]
     if "\n" in gap:
         return gap.rsplit("\n", 1)[1], ",", colon
@@ -117,7 +49,7 @@ def _style(text: str) -> tuple[str | None, str, str]:
 
 def _line_indent(text: str, pos: int) -> str:
     start = text.rfind("\n", 0, pos) + 1
-    return _WS.match(text, start).group(0).replace("\n", "").replace("\r", "")  # type: ignore[union-attr]
+    return WHITESPACE.match(text, start).group(0).replace("\n", "").replace("\r", "")  # type: ignore[union-attr]
 
 
 def _newline(text: str) -> str:
@@ -165,7 +97,7 @@ def _insert(text: str, obj: int, key: str, value: Any, indent: str | None, item_
         base = _line_indent(text, ms[-1].key_start)
         item = json.dumps(key, ensure_ascii=False) + key_sep + _dump(value, indent, item_sep, key_sep, base, nl)
         return text[: ms[-1].value_end] + sep + item + text[ms[-1].value_end :]
-    close = _skip(text, obj + 1)
+    close = skip(text, obj + 1)
     if indent is None:
         item = json.dumps(key, ensure_ascii=False) + key_sep + _dump(value, None, item_sep, key_sep, "")
         return text[: obj + 1] + item + text[close:]
@@ -186,7 +118,7 @@ def remove_member(text: str, path: tuple[str, ...]) -> str:
     ms = members(text, obj)
     i = ms.index(found)
     if len(ms) == 1:
-        close = _skip(text, found.value_end)
+        close = skip(text, found.value_end)
         return text[: obj + 1] + text[close:]
     if i > 0:
         return text[: ms[i - 1].value_end] + text[found.value_end :]

@@ -9,7 +9,9 @@ from typing import Any
 
 from qms_cli.catalog.tiers import Tier, TierSet
 from qms_cli.errors import DataError, UsageError
-from qms_cli.project.file import PROJECT_FILE, Project, find_project, read_project, update_project, write_atomic
+from qms_cli.project.atomic import write_atomic
+from qms_cli.project.file import PROJECT_FILE, Project, find_project, read_project
+from qms_cli.project.update import update_project
 from qms_cli.values import Value
 
 

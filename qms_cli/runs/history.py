@@ -286,3 +286,17 @@ def _queue_reasons(db: sqlite3.Connection) -> None:
     upgrade(lambda sql, args: db.execute(sql, tuple(args)).fetchall(),
             lambda sql, args: db.execute(sql, tuple(args)).rowcount)
 
+
+def accuracy_rows(db: sqlite3.Connection, since: str | None = None) -> list[tuple[Any, ...]]:
+    """(chosen, function, predicted, actual seconds, started at) of the successful runs timed both ways."""
+    return select(db, "SELECT chosen, function, predicted, actual_seconds, started_at FROM runs WHERE outcome = 'ok'"
+                  " AND actual_seconds > 0 AND predicted > 0" + (" AND started_at >= ?" if since else ""),
+                  (since,) if since else ())
+
+
+def stats_rows(db: sqlite3.Connection, since: str | None = None) -> list[tuple[Any, ...]]:
+    """(chosen, function, outcome, fallback, proceeded, actual seconds) of each run; a recorded run (qms record)
+    asked nobody, whatever its row says (older versions stored "went ahead"): proceeded None."""
+    return select(db, "SELECT chosen, function, outcome, fallback, CASE WHEN source = 'record' THEN NULL ELSE "
+                  "proceeded END, actual_seconds FROM runs" + (" WHERE started_at >= ?" if since else ""),
+                  (since,) if since else ())

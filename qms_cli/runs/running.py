@@ -191,8 +191,8 @@ def row(plan: Plan, result: RunResult | None, *, project: str | None, fingerprin
 
 def plan_config_key(plan: Plan) -> str:
     """The identity of the configuration a plan chose (as the history keys it)."""
+    from qms_cli.estimate.candidate import Candidate
     from qms_cli.estimate.learning import config_key
-    from qms_cli.plan.ladder import Candidate
 
     r = plan.route.chosen
     return config_key(Candidate(r.tier, plan.route.function, r.config, r.on_cpu))
