@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "qms_cli"
-STORES = {"runs/history.py", "runs/tallies.py", "queue/base.py", "queue/postgres.py", "queue/tables.py",
-          "queue/reasons.py"}
+STORES = {"runs/history.py", "runs/schema.py", "runs/tallies.py", "queue/base.py", "queue/postgres.py",
+          "queue/tables.py", "queue/reasons.py"}
 DRIVERS = ("sqlite3", "psycopg", "psycopg2", "psycopg_pool")
 STATEMENT = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|BEGIN|COMMIT|ROLLBACK|PRAGMA|WITH|"
                        r"REPLACE|UPSERT|VACUUM|SAVEPOINT|RELEASE|LOCK|TRUNCATE)\b")

@@ -7,43 +7,18 @@ qms history at all, is reported and never written to.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from qms_cli.errors import DataError
-from qms_cli.queue.tables import LEASE_COLUMN as QUEUE_LEASE
-from qms_cli.queue.tables import SQLITE as QUEUE_TABLES
 
-LATEST = 4
-COLUMNS = ("started_at", "finished_at", "project", "node", "function", "requested", "chosen", "model",
-           "resolution", "steps", "frames", "count", "options", "config_key", "device", "fingerprint",
-           "model_seconds", "predicted_low", "predicted", "predicted_high", "predicted_peak", "actual_seconds",
-           "actual_peak", "outcome", "exit_code", "fallback", "proceeded", "source")
-OUTCOMES = ("ok", "failed", "oom", "cancelled")
-MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], Any]] = {
-    1: f"""
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY,
-        started_at TEXT NOT NULL, finished_at TEXT,
-        project TEXT, node TEXT, function TEXT NOT NULL,
-        requested TEXT NOT NULL, chosen TEXT NOT NULL,
-        model TEXT, resolution INTEGER, steps INTEGER, frames INTEGER, count INTEGER NOT NULL DEFAULT 1,
-        options TEXT, config_key TEXT, device TEXT, fingerprint TEXT,
-        model_seconds REAL, predicted_low REAL, predicted REAL, predicted_high REAL, predicted_peak INTEGER,
-        actual_seconds REAL, actual_peak INTEGER,
-        outcome TEXT NOT NULL CHECK (outcome IN {OUTCOMES!r}),
-        exit_code INTEGER, fallback INTEGER NOT NULL DEFAULT 0, proceeded INTEGER,
-        source TEXT NOT NULL
-    );
-    CREATE INDEX runs_learning ON runs (fingerprint, config_key, started_at);
-    CREATE INDEX runs_time ON runs (started_at);
-    """,
-    2: QUEUE_TABLES,  # qms queue: the same tables as the PostgreSQL queue's
-    3: QUEUE_LEASE,  # who holds a queue claim (issue 15)
-    4: lambda db: _queue_reasons(db),  # why a task ended: a kind and facts, not a sentence (issue 16)
-}
+# what the history's tables are and how each version came about: runs/schema.py
+from qms_cli.runs.schema import COLUMNS as COLUMNS
+from qms_cli.runs.schema import LATEST as LATEST
+from qms_cli.runs.schema import MIGRATIONS as MIGRATIONS
+from qms_cli.runs.schema import OUTCOMES as OUTCOMES
 
 
 def default_path() -> Path:
@@ -277,14 +252,6 @@ def ratios(db: sqlite3.Connection, fingerprints: list[str], per_key: int = 20) -
     except sqlite3.Error as e:
         raise DataError(why(Path(db_path(db)), e)) from None
     return out
-
-
-def _queue_reasons(db: sqlite3.Connection) -> None:
-    """History schema 4: the queue's stored reasons become kinds and facts (qms_cli/queue/reasons.py)."""
-    from qms_cli.queue.reasons import upgrade
-
-    upgrade(lambda sql, args: db.execute(sql, tuple(args)).fetchall(),
-            lambda sql, args: db.execute(sql, tuple(args)).rowcount)
 
 
 def accuracy_rows(db: sqlite3.Connection, since: str | None = None) -> list[tuple[Any, ...]]:
