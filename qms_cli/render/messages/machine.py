@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qms_cli.render.messages.bench import calibration_outdated, calibration_unreadable
-from qms_cli.render.messages.core import (
+from qms_cli.render.messages.core import duration
+from qms_cli.render.messages.probe import (
     ALL_CARDS_HIDDEN,
     DRIVER_MISMATCH,
     NO_GPU,
     NO_GPU_PACKAGE,
     cards_hidden,
     driver_hung,
-    duration,
     host_down,
     host_stale,
     no_gpu_driver_said,
