@@ -2,8 +2,9 @@
 
 A step's time is modelled as  passes x (L/T + L/h x w/T + A/Ta + c)  with L the matrix-product flops, h the
 hidden size, A the attention flops (predict.step_work). Fitting the four coefficients is a non-negative least
-squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 s sample count alike); the
-narrow-model term w stays only where it predicts the widest width measured. A decode is its convolutions plus
+squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 s sample count alike), robust
+to runs slowed by other work (fitting.relative_rows); the narrow-model term w goes only where it is inside the
+noise or the data clearly contradict it (_step_terms). A decode is its convolutions plus
 a fixed cost per call, on each tile when tiled (qms_cli.estimate.tiles).
 """
 
