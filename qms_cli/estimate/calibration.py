@@ -2,8 +2,9 @@
 
 A step's time is modelled as  passes x (L/T + L/h x w/T + A/Ta + c)  with L the matrix-product flops, h the
 hidden size, A the attention flops (predict.step_work). Fitting the four coefficients is a non-negative least
-squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 s sample count alike); the
-narrow-model term w stays only where it predicts the widest width measured. A decode is its convolutions plus
+squares on relative errors (each sample weighted by 1/time, so a 10 ms and a 10 s sample count alike), robust
+to runs slowed by other work (fitting.relative_rows); the narrow-model term w goes only where it is inside the
+noise or the data clearly contradict it (_step_terms). A decode is its convolutions plus
 a fixed cost per call, on each tile when tiled (qms_cli.estimate.tiles).
 """
 
@@ -14,7 +15,7 @@ from typing import Any, NamedTuple
 
 from qms_cli.catalog.speed import Speed
 from qms_cli.estimate import tiles
-from qms_cli.estimate.fitting import held_out_score, nnls, nnls_columns
+from qms_cli.estimate.fitting import held_out_score, nnls, nnls_columns, relative_rows, squared_error
 from qms_cli.estimate.memfit import MemoryFit
 from qms_cli.values import Value
 
@@ -84,7 +85,9 @@ def fit(samples: list[Sample]) -> dict[str, FamilyFit]:
             continue
         lin, narrow, attn, overhead = _step_terms(steps)
         decodes = [s for s in samples if s.kind == "decode" and s.fit and s.family == family]
-        dec, dec_fixed = nnls([[s.decode / s.seconds, 1 / s.seconds] for s in decodes], [1.0] * len(decodes)) \
+        # A decode's time grows with its pixels: the per-flop term is kept even where noise favours a fixed cost.
+        dec, dec_fixed = _decode_terms(*relative_rows([[s.decode, 1.0] for s in decodes],
+                                                      [s.seconds for s in decodes], _decode_terms)) \
             if decodes else (0.0, 0.0)
         out[family] = FamilyFit(lin, narrow, attn, overhead, dec, dec_fixed)
     if not out:
@@ -93,24 +96,53 @@ def fit(samples: list[Sample]) -> dict[str, FamilyFit]:
 
 
 _PLAIN, _WIDTH = (0, 2, 3), (0, 1, 2, 3)  # the step terms without and with the narrow-model one
+_REQUIRED = (0, 2)  # a pass's time grows with its matrix products and its attention: neither is fitted away
+SIGNIFICANT = 4.0  # the narrow-model term must explain four times the noise's variance (two standard errors)
+SWALLOW = 4  # the narrow-model width is at most this many times the widest measured
 
 
 def _step_terms(steps: list[Sample]) -> list[float]:
-    """(linear, narrow, attention, overhead) seconds per unit. The narrow-model term is kept only where it
-    earns its place: with three widths or more, when fitted to all but the widest it predicts the widest better
-    than a fit without it (what estimates do: full-size models are wider than anything measured); with any
-    number, when it does not swallow the main term."""
-    rows = [[s.lin / s.seconds, s.lin / s.hidden / s.seconds, s.attn / s.seconds, 1 / s.seconds] for s in steps]
-    ones = [1.0] * len(rows)
+    """(linear, narrow, attention, overhead) seconds per unit. Timings are noisy (a loaded machine: same-size
+    runs 30% apart), so the narrow-model term is dropped only where it is inside the noise -- it lowers the
+    squared error by less than SIGNIFICANT times the noise's variance (the fit's residual scatter, at least the
+    measured spread of repeated runs) -- or where the data clearly contradict it: with three widths or more,
+    fitted to all but the widest it predicts the widest worse than a fit without it, by more than the noise
+    (what estimates do: full-size models are wider than anything measured). Where it would swallow the main
+    term, it is held at SWALLOW times the widest width (a width term alone would make full-size models look
+    free); the matrix products and attention are always kept (a pass's time grows with both)."""
     widths = [float(s.hidden) for s in steps]
-    terms = nnls(rows, ones)
-    # A width term alone would make full-size models look free (the widths measured cannot tell the two
-    # matrix-product terms apart); and one that predicts a wider model no better is noise fitted.
-    if terms[0] <= 0 or terms[1] / terms[0] > 4 * max(s.hidden for s in steps) or (
-            terms[1] > 0 and len(set(widths)) >= 3
-            and held_out_score(rows, widths, _PLAIN) <= held_out_score(rows, widths, _WIDTH)):
-        terms = nnls_columns(rows, ones, _PLAIN)
+    cap = SWALLOW * max(widths)
+    rows, targets = relative_rows([[s.lin, s.lin / s.hidden, s.attn, 1.0] for s in steps],
+                                  [s.seconds for s in steps], lambda r, t: _width_terms(r, t, cap))
+    plain, terms = nnls_columns(rows, targets, _PLAIN, _REQUIRED), _width_terms(rows, targets, cap)
+    if terms[1] <= 0:
+        return plain
+    noise = max(math.sqrt(squared_error(rows, targets, terms) / max(1, len(rows) - len(_WIDTH))), _spread(steps))
+    if squared_error(rows, targets, plain) - squared_error(rows, targets, terms) < SIGNIFICANT * noise**2:
+        return plain
+    if len(set(widths)) >= 3 and held_out_score(rows, targets, widths, _WIDTH, _REQUIRED) \
+            > held_out_score(rows, targets, widths, _PLAIN, _REQUIRED) + 2 * noise:
+        return plain
     return terms
+
+
+def _decode_terms(rows: list[list[float]], targets: list[float]) -> list[float]:
+    return nnls(rows, targets, (0,))
+
+
+def _width_terms(rows: list[list[float]], targets: list[float], cap: float) -> list[float]:
+    """All four terms, the narrow-model width held at `cap` where it would be wider (then, at any width, the
+    main term is a fair share of the time)."""
+    terms = nnls(rows, targets, _REQUIRED)
+    if terms[0] > 0 and terms[1] / terms[0] > cap:
+        a, attn, fixed = nnls([[r[0] + cap * r[1], r[2], r[3]] for r in rows], targets, (0, 1))
+        terms = [a, a * cap, attn, fixed]
+    return terms
+
+
+def _spread(samples: list[Sample]) -> float:
+    """The median relative spread of the samples' repeated runs (0 where none was reported)."""
+    return median([float((s.detail or {}).get("spread", 0.0)) for s in samples])
 
 
 def predicted(f: dict[str, FamilyFit], s: Sample) -> float:
@@ -143,7 +175,8 @@ def band_for(p90: float, worst: float = 0.0) -> tuple[float, float]:
     """The time range shown once calibrated: the measured 90th-percentile error, widened by a quarter, at
     least +-10%; where the 90th percentile misses the goal, wide enough for the worst error measured too."""
     e = max(GOAL_P90, 1.25 * p90, 0.0 if goal_met(p90) else worst)
-    return (round(max(0.05, 1 - e), 3), round(1 + e, 3))
+    # Rounded outwards to three places, so the range stored still holds every error it was widened for.
+    return (max(0.05, math.floor((1 - e) * 1000 + 1e-9) / 1000), math.ceil((1 + e) * 1000 - 1e-9) / 1000)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
