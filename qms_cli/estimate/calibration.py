@@ -10,6 +10,7 @@ a fixed cost per call, on each tile when tiled (qms_cli.estimate.tiles).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -17,6 +18,7 @@ from qms_cli.catalog.speed import Speed
 from qms_cli.estimate import tiles
 from qms_cli.estimate.fitting import held_out_score, nnls, nnls_columns, relative_rows, squared_error
 from qms_cli.estimate.memfit import MemoryFit
+from qms_cli.estimate.stats import median
 from qms_cli.values import Value
 
 
