@@ -13,7 +13,8 @@ import pytest
 
 from qms_cli.bench.session import BenchResult
 from qms_cli.bench.suite import FULL, QUICK, Sizes
-from qms_cli.estimate.calibration import GOAL_P90, Sample, fit, goal_met, percentile, predicted
+from qms_cli.estimate.calibration import GOAL_P90, Sample, fit, goal_met, predicted
+from qms_cli.estimate.stats import percentile
 from tests.test_fit_synthetic import MACHINES, Machine, bench, full_size_error, held_out
 
 NOISE = 0.3
