@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from qms_cli.cli.common import Settings
+
+
+class _Notice(TypedDict):
+    type: str
+    message: str
+    detail: str | None
 
 
 def probe_fleet(settings: Settings, url: str, max_age: str, local_fallback: bool, reserve: str | None,
@@ -13,11 +19,11 @@ def probe_fleet(settings: Settings, url: str, max_age: str, local_fallback: bool
     from qms_cli.render.output import emit_json, emit_lines
     from qms_cli.units import parse_duration
 
-    qm: Any = manager_for(url, profiles=settings.profiles, project=None, reserve=reserve,
-                          max_age=parse_duration(max_age), local_fallback=local_fallback)
+    qm = manager_for(url, profiles=settings.profiles, project=None, reserve=reserve,
+                     max_age=parse_duration(max_age), local_fallback=local_fallback)
     if not isinstance(qm, FleetManager):  # Prometheus could not be used: this machine instead
         hosts = {qm.resources.machine or "this machine": qm.resources}
-        notices = [{"type": "local_fallback", "message": w, "detail": None} for w in qm.warnings]
+        notices: list[_Notice] = [{"type": "local_fallback", "message": w, "detail": None} for w in qm.warnings]
     else:
         hosts = qm.fleet.hosts
         notices = [{"type": n.kind, "message": n.message, "detail": n.detail} for n in qm.fleet.notices]

@@ -5,7 +5,7 @@ over the fleet rather than piling onto one host."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qms_cli.plan.manager import Plan, QualityManager, Task
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from qms_cli.catalog.load import Catalog
     from qms_cli.hardware import Resources
     from qms_cli.hardware.remote import Fleet
+    from qms_cli.plan.planner import Planner
     from qms_cli.project.file import Project, ProjectProblem
 
 
@@ -38,7 +39,7 @@ class FleetManager:
     def plan(self, function: str | Task, quality: str | None = None, node: str | None = None, count: int = 1,
              frames: int | None = None, seconds: float | None = None, max_time: float | None = None) -> Plan:
         task = function if isinstance(function, Task) else Task(function, quality, node, count, frames, seconds)
-        best: tuple[Any, ...] | None = None
+        best: tuple[tuple[bool, int, bool, float], tuple[str, int], Plan] | None = None
         for host, qm in self.managers.items():
             plan = qm.plan(task, max_time=max_time)
             r = plan.route.chosen
@@ -50,11 +51,11 @@ class FleetManager:
         assert best is not None
         _, key, chosen = best
         self.load[key] = self.load.get(key, 0.0) + chosen.route.chosen.prediction.seconds
-        return chosen  # type: ignore[no-any-return]
+        return chosen
 
 
 def manager_for(url: str, *, profiles: str | None, project: str | None, reserve: str | None, max_age: float,
-                local_fallback: bool, vram_limit: str | None = None, hardware: str | None = None) -> Any:
+                local_fallback: bool, vram_limit: str | None = None, hardware: str | None = None) -> Planner:
     """A FleetManager over what Prometheus knows; with local_fallback, this machine's QualityManager when
     Prometheus cannot be reached or knows no machine (said in its warnings)."""
     from qms_cli.catalog.load import load_catalog
