@@ -25,7 +25,6 @@ from qms_cli.bench.suite import full_size
 from qms_cli.estimate.predict import Effects, geometry, predict
 from qms_cli.values import Value
 
-HEAD_DIM = 128
 EIGHT_BIT = ("fp8", "int8")
 PROCESSOR_CAP_S = 120.0  # a phase predicted to take longer on the processor stand-in is not run
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # the decoder runs in its profile's precision

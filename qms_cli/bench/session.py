@@ -21,7 +21,6 @@ from qms_cli.estimate.memfit import MemoryFit, fit_memory
 from qms_cli.estimate.predict import step_work
 from qms_cli.values import Value
 
-HEAD_DIM = 128
 WORKLOAD_TEXT_DIM = 256  # workloads.TEXT_DIM (that module imports torch)
 Progress = Callable[[int, int, dict[str, Any], dict[str, Any] | None], None]
 
@@ -128,7 +127,7 @@ def samples_of(catalog: Catalog, job_list: list[dict[str, Any]], results: list[d
         if job.get("options"):
             detail["options"] = job["options"]
         if job["kind"] == "step":
-            hidden = job["heads"] * HEAD_DIM
+            hidden = job["heads"] * job["head_dim"]
             tokens = r["tokens"]
             attention = tokens + job["text_tokens"] if family.joint_text else tokens
             detail["attention_tokens"] = attention
@@ -280,10 +279,10 @@ def _size(s: Sample) -> str:
     d = s.detail or {}
     if s.kind == "decode":
         return f"{d.get('side')}px" + (f" x {d['frames']} frames" if d.get("frames", 1) > 1 else "")
-    return f"{d.get('heads', 0) * HEAD_DIM} wide, {d.get('tokens')} picture + {d.get('text_tokens')} text pieces"
+    return f"{s.hidden} wide, {d.get('tokens')} picture + {d.get('text_tokens')} text pieces"
 
 
 def _describe(job: dict[str, Any]) -> str:
     if job["kind"] == "decode":
         return f"{job['family']} decoder at {job['side']}px"
-    return f"{job['family']} step, {job['heads'] * HEAD_DIM} wide, {job['tokens']} tokens"
+    return f"{job['family']} step, {job['heads'] * job['head_dim']} wide, {job['tokens']} tokens"

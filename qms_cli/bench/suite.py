@@ -2,7 +2,7 @@
 and three widths (the fit), and the decoders at a few sizes; with --evaluate, held-out sizes per tier and
 function (another width, each tier's own token count) that the fit never saw.
 
-Sizes: 128-wide heads as in FLUX.1 and Wan 2.1; widths of 2, 4 and 6 heads, held out at 3 (1, 3 and 4, held
+Sizes: heads as wide as models.yaml's head_dim; widths of 2, 4 and 6 heads, held out at 3 (1, 3 and 4, held
 out at 2, with --quick). Three widths, not two (issue 14): with two, the narrow-model term is whatever makes
 those two exactly right, so a speed quirk both share (power-of-two widths slower per flop on some processors)
 goes into the fit unseen; with three, the term is kept only where, fitted to the narrower two, it predicts the
@@ -56,11 +56,13 @@ def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | N
     models = catalog.models
     tiers = catalog.tiers
     used: dict[str, float] = {}
+    head_dim: dict[str, int] = {}
     supported: dict[str, set[str]] = {}
     for tier in tiers.tiers:
         for config in tier.mappings.values():
             m = models.models[config.model]
             used.setdefault(m.family, m.architecture["ffn"] / m.architecture["hidden"])
+            head_dim.setdefault(m.family, m.architecture["head_dim"])
             supported.setdefault(m.family, set()).update(m.memory_options)
     if families:
         used = {f: r for f, r in used.items() if f in families}
@@ -71,7 +73,8 @@ def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | N
         return len(out) - 1
 
     for family, ffn in used.items():
-        step = {"kind": "step", "family": family, "layers": LAYERS[family], "ffn_ratio": ffn}
+        step = {"kind": "step", "family": family, "layers": LAYERS[family], "ffn_ratio": ffn,
+                "head_dim": head_dim[family]}
         frames = 1 if family == "flux" else 4
         for heads in sizes.fit_heads:
             for tokens in sizes.tokens:
@@ -125,7 +128,8 @@ def full_size(model: Any, g: Any) -> dict[str, Any]:
     """A denoising pass of the model as it is (its real depth and width) at the task's own size, built
     without initialising (workloads.build_step)."""
     arch = model.architecture
-    return {"kind": "step", "family": model.family, "heads": arch["heads"], "layers": full_layers(model),
+    return {"kind": "step", "family": model.family, "heads": arch["heads"], "head_dim": arch["head_dim"],
+            "layers": full_layers(model),
             "ffn_ratio": arch["ffn"] / arch["hidden"], "tokens": g.tokens, "text_tokens": g.text_tokens,
             "frames": 1 if model.family == "flux" else g.latent_frames, "text_dim": FULL_TEXT_DIM, "empty": True,
             "repeats": 1}
