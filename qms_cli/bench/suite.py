@@ -39,9 +39,11 @@ class Sizes(NamedTuple):
     cap_s: float
 
 
-FULL = Sizes((2, 4, 6), 3, (256, 1024, 2048, 4096, 8192), 64, 512, 8192, (64, 128, 256), 192, (48, 80, 128), 96,
-             5.0)
-QUICK = Sizes((1, 3, 4), 2, (64, 128, 256, 512), 16, 64, 512, (32, 64), 48, (32, 64), 48, 0.5)
+FULL = Sizes(fit_heads=(2, 4, 6), eval_heads=3, tokens=(256, 1024, 2048, 4096, 8192), fit_text=64, text_cap=512,
+             cap=8192, decode_sides=(64, 128, 256), decode_eval=192, video_sides=(48, 80, 128), video_eval=96,
+             cap_s=5.0)
+QUICK = Sizes(fit_heads=(1, 3, 4), eval_heads=2, tokens=(64, 128, 256, 512), fit_text=16, text_cap=64, cap=512,
+              decode_sides=(32, 64), decode_eval=48, video_sides=(32, 64), video_eval=48, cap_s=0.5)
 LAYERS = {"flux": [1, 2], "wan": [2]}  # FLUX: 1 double-stream + 2 single-stream blocks; Wan: 2 blocks
 STEP_OPTIONS = ("fp8-storage", "sequential")  # memory options a denoising pass is measured with (workloads.py)
 DECODE_OPTIONS = ("tiled",)

@@ -138,7 +138,7 @@ def project(snap: Snapshot, policy: Policy, capacities: list[int]) -> dict[int, 
                 continue
             left = max(0.0, (t.started_at or snap.now) + getattr(t, pick) - snap.now)
             overdue = (t.started_at or 0) - t.queued_at >= policy.max_wait
-            busy.append(Busy(card, t.owner, t.tier, snap.now + left, overdue))
+            busy.append(Busy(card=card, owner=t.owner, tier=t.tier, finish=snap.now + left, overdue=overdue))
         tasks = [(t.waiting(), float(getattr(t, pick))) for t in snap.waiting]
         outcomes = play(tasks, capacities, policy, now=snap.now, busy=busy, last_start=snap.last_start)
         starts.append({o.task.id: o.start - snap.now for o in outcomes})
