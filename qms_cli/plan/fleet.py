@@ -38,7 +38,8 @@ class FleetManager:
 
     def plan(self, function: str | Task, quality: str | None = None, node: str | None = None, count: int = 1,
              frames: int | None = None, seconds: float | None = None, max_time: float | None = None) -> Plan:
-        task = function if isinstance(function, Task) else Task(function, quality, node, count, frames, seconds)
+        task = function if isinstance(function, Task) else Task(function, quality=quality, node=node, count=count,
+                                                                frames=frames, seconds=seconds)
         best: tuple[tuple[bool, int, bool, float], tuple[str, int], Plan] | None = None
         for host, qm in self.managers.items():
             plan = qm.plan(task, max_time=max_time)
