@@ -11,7 +11,8 @@ The Python API (stable; each name loads its part only when first used, so `impor
     plan.route.chosen                             # the configuration the function runner should use
 
 `probe()` returns the machine's `Resources`; `QualityManager`, `FleetManager` (several machines from
-Prometheus), `Task` and `load_catalog` are the other names.
+Prometheus), `Task` and `load_catalog` are the other names; `Planner` is the protocol both managers satisfy
+(type a function that plans on either with it).
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ if TYPE_CHECKING:
     from qms_cli.hardware import probe
     from qms_cli.plan.fleet import FleetManager
     from qms_cli.plan.manager import QualityManager, Task
+    from qms_cli.plan.planner import Planner
 
 _API = {"QualityManager": "qms_cli.plan.manager", "Task": "qms_cli.plan.manager", "probe": "qms_cli.hardware",
-        "FleetManager": "qms_cli.plan.fleet", "load_catalog": "qms_cli.catalog.load"}
-__all__ = ["FleetManager", "QualityManager", "Task", "__version__", "load_catalog", "probe"]
+        "FleetManager": "qms_cli.plan.fleet", "load_catalog": "qms_cli.catalog.load", "Planner": "qms_cli.plan.planner"}
+__all__ = ["FleetManager", "Planner", "QualityManager", "Task", "__version__", "load_catalog", "probe"]
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from qms_cli.bench import session
-from qms_cli.bench.session import HEAD_DIM, BenchResult, model_shaped
+from qms_cli.bench.session import BenchResult, model_shaped
 from qms_cli.bench.suite import FULL, QUICK, Sizes
 from qms_cli.catalog.load import load_catalog
 from qms_cli.estimate.calibration import GOAL_P90, errors, goal_met
@@ -82,7 +82,7 @@ class Machine:
                 per_frame = max(1, tokens // job["frames"])
                 h = max(1, int(math.sqrt(per_frame)))
                 tokens = job["frames"] * h * max(1, per_frame // h)
-            arch = session.workload_architecture(CATALOG, job, job["heads"] * HEAD_DIM)
+            arch = session.workload_architecture(CATALOG, job, job["heads"] * job["head_dim"])
             seconds = self.step(job["family"], arch, tokens, job["text_tokens"])
             if "fp8-storage" in job["options"]:
                 seconds *= 1.08
@@ -237,4 +237,5 @@ def test_quick_sizes_fit_three_widths_and_hold_out_another() -> None:
     for sizes in (FULL, QUICK):
         assert len(set(sizes.fit_heads)) >= 3 and sizes.eval_heads not in sizes.fit_heads
         assert min(sizes.fit_heads) < sizes.eval_heads < max(sizes.fit_heads)
-        assert any(not power_of_two(h * HEAD_DIM) for h in sizes.fit_heads)
+        for head_dim in {m.architecture["head_dim"] for m in CATALOG.models.models.values()}:
+            assert any(not power_of_two(h * head_dim) for h in sizes.fit_heads)

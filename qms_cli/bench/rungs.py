@@ -21,11 +21,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from qms_cli.bench.session import Progress, require_torch, run_jobs
-from qms_cli.bench.suite import full_size
+from qms_cli.bench.suite import full_size, workload_options
 from qms_cli.estimate.predict import Effects, geometry, predict
 from qms_cli.values import Value
 
-HEAD_DIM = 128
 EIGHT_BIT = ("fp8", "int8")
 PROCESSOR_CAP_S = 120.0  # a phase predicted to take longer on the processor stand-in is not run
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # the decoder runs in its profile's precision
@@ -78,9 +77,10 @@ def plan_jobs(qm: Any, tier_ids: list[str], functions: list[str], card: bool,
                 parts = dict(p.parts)
                 steps = rung.config.steps or model.default_steps
                 pass_bytes, decode_bytes = int(phases["denoise"] * margin), int(phases["decode"] * margin)
-                base = RungCheck(rung.tier.id, function, model.id, rung.config.options, "denoise",
-                                 pass_bytes <= available, pass_bytes, phases["denoise"],
-                                 parts["denoise"] / steps / family.guidance_passes, "planned")
+                base = RungCheck(tier=rung.tier.id, function=function, model=model.id, options=rung.config.options,
+                                 phase="denoise", router_fits=pass_bytes <= available, predicted_bytes=pass_bytes,
+                                 modelled_bytes=phases["denoise"],
+                                 predicted_seconds=parts["denoise"] / steps / family.guidance_passes, status="planned")
                 checks += [base, replace(base, phase="decode", router_fits=decode_bytes <= available,
                                          predicted_bytes=decode_bytes, modelled_bytes=phases["decode"],
                                          predicted_seconds=parts["decode"])]
@@ -122,9 +122,7 @@ def _jobs(model: Any, family: Any, rung: Any, effects: Effects, index: int) -> l
     den = next(c for c in comps if c.role == "denoiser")
     vae = next(c for c in comps if c.role == "vae")
     g = geometry(model, family, rung.config.resolution, rung.config.frames)
-    options: list[str] = [o for o in ("sequential", "partial") if effects.offload == o]
-    if den.precision in EIGHT_BIT or effects.storage_factor < 1:
-        options.append("fp8-storage")
+    options, decode_options = workload_options(effects, eight_bit=den.precision in EIGHT_BIT)
     resident = effects.offload == "none"
     # One timed run and one measured (a full-size pass of the largest video can take minutes).
     common = {"family": model.family, "fit": False, "tier": rung.tier.id, "function": None, "repeats": 1,
@@ -132,7 +130,7 @@ def _jobs(model: Any, family: Any, rung: Any, effects: Effects, index: int) -> l
     step = {**full_size(model, g), **common, "check": index, "options": options,
             "stand_in_bytes": int(sum(weights.values()) - weights[den.name]) if resident else 0}
     decode = {**common, "kind": "decode", "check": index + 1, "side": max(g.width, g.height), "width": g.width,
-              "height": g.height, "frames": g.frames, "options": ["tiled"] if effects.tiled else [],
+              "height": g.height, "frames": g.frames, "options": decode_options,
               "tile": family.decode_tile, "dtype": DTYPES.get(vae.precision, "bfloat16"),
               "stand_in_bytes": int(sum(weights.values()) - weights[vae.name]) if resident else 0}
     return [step, decode]
@@ -207,5 +205,6 @@ def rung_truth(qm: Any, tier_ids: list[str], functions: list[str], *, threads: i
     config = {"threads": threads, "device": device, "dtype": dtype, "cap_s": 1.0, "vram_limit": limit}
     results, hello, interrupted = run_jobs(job_list, config, progress, isolate)
     judged = judge(checks, job_list, results, limit, card)
-    return RungsOutcome(tuple(judged), verdicts(judged), limit, hello.get("device", device), interrupted,
-                        len(results), margin_needed(judged, limit))
+    return RungsOutcome(checks=tuple(judged), verdicts=verdicts(judged), limit=limit,
+                        device=hello.get("device", device), interrupted=interrupted, measured=len(results),
+                        margin=margin_needed(judged, limit))

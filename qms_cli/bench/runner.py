@@ -93,7 +93,8 @@ def run_all(qm: Any, template: str, tiers: list[Any], functions: list[str], time
                       "options": list(c.options), "count": 1}
             argv = command(template, values)
             seconds, peak, code = run_one(argv, gpu, timeout)
-            out.append(RunnerResult(tier.id, fn, seconds, peak, code, p.seconds, tuple(argv)))
+            out.append(RunnerResult(tier=tier.id, function=fn, seconds=seconds, peak_bytes=peak, exit_code=code,
+                                    predicted_seconds=p.seconds, argv=tuple(argv)))
             progress(i, len(pairs), {"kind": "runner", "tier": tier.id, "function": fn},
                      {"status": "ok" if code == 0 else "error", "seconds": seconds})
     except KeyboardInterrupt:

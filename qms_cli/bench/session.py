@@ -22,7 +22,6 @@ from qms_cli.estimate.predict import step_work
 from qms_cli.estimate.stats import median, percentile
 from qms_cli.values import Value
 
-HEAD_DIM = 128
 WORKLOAD_TEXT_DIM = 256  # workloads.TEXT_DIM (that module imports torch)
 Progress = Callable[[int, int, dict[str, Any], dict[str, Any] | None], None]
 
@@ -126,23 +125,24 @@ def samples_of(catalog: Catalog, job_list: list[dict[str, Any]], results: list[d
                        if k in job})
         detail.update({k: r[k] for k in ("repeats", "spread", "work_bytes", "weight_bytes", "params", "process")
                        if k in r})
-        if job.get("options"):
-            detail["options"] = job["options"]
+        if job.get("option"):
+            detail["options"] = [job["option"]]  # the memory option measured, as the catalogue names it
         if job["kind"] == "step":
-            hidden = job["heads"] * HEAD_DIM
+            hidden = job["heads"] * job["head_dim"]
             tokens = r["tokens"]
             attention = tokens + job["text_tokens"] if family.joint_text else tokens
             detail["attention_tokens"] = attention
             lin, attn = step_work(workload_architecture(catalog, job, hidden), family.joint_text, tokens,
                                   job["text_tokens"])
-            out.append(Sample("step", job["family"], r["seconds"], lin, attn, hidden, 0.0, job["fit"], job["tier"],
-                              job["function"], detail))
+            out.append(Sample(kind="step", family=job["family"], seconds=r["seconds"], lin=lin, attn=attn,
+                              hidden=hidden, fit=job["fit"], tier=job["tier"], function=job["function"],
+                              detail=detail))
         else:
             if "tiled" in job.get("options", ()):
                 detail["tile"] = job.get("tile", job["side"] // 2)  # as the worker tiles it
             flops = family.decode_flops_per_pixel * job["side"] ** 2 * job["frames"]
-            out.append(Sample("decode", job["family"], r["seconds"], decode=flops, fit=job["fit"], tier=job["tier"],
-                              function=job["function"], detail=detail))
+            out.append(Sample(kind="decode", family=job["family"], seconds=r["seconds"], decode=flops, fit=job["fit"],
+                              tier=job["tier"], function=job["function"], detail=detail))
     return out
 
 
@@ -172,22 +172,27 @@ def model_shaped(catalog: Catalog, sizes: Sizes, *, evaluate: bool, threads: int
     try:
         coefficients = fit(samples)
     except ValueError:
-        return BenchResult(None, (), failures, interrupted, len(results))
+        return BenchResult(calibration=None, evaluations=(), failures=failures, interrupted=interrupted,
+                           measured=len(results))
     memory, margin = fit_memory(samples, memfit.MARGIN_SLACK if device.startswith("cuda") else memfit.PROCESSOR_SLACK)
     held = [s for s in samples if not s.fit and not (s.detail or {}).get("options")]
     # Judged: the held-out sizes, and tiled decodes (predicted by the fitted decoder on its tiles, as plans are).
-    judged = held + [s for s, _ in _pairs(samples) if (s.detail or {})["options"] == ["tiled"]] \
-        or [s for s in samples if s.fit]
+    defs = catalog.models.options
+    judged = held + [s for s, _ in _pairs(samples) if s.kind == "decode" and defs[(s.detail or {})["options"][0]]
+                     .decode == "tiled"] or [s for s in samples if s.fit]
     errs = errors(coefficients, judged)
     p90 = percentile(errs, 0.9)
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     options = option_effects(samples)
-    cal = Calibration(fingerprint, hello.get("device", device), now, __version__, hello.get("torch"), threads,
-                      dtype, coefficients, median(errs), p90, band_for(p90, max(errs, default=0.0)), tuple(samples),
-                      {}, margin, interrupted, memory or None, options or None)
+    cal = Calibration(fingerprint=fingerprint, device=hello.get("device", device), date=now, qms_version=__version__,
+                      torch_version=hello.get("torch"), threads=threads, precision=dtype, fit=coefficients,
+                      median_error=median(errs), p90_error=p90, band=band_for(p90, max(errs, default=0.0)),
+                      samples=tuple(samples), configurations={}, memory_margin=margin, partial=interrupted,
+                      memory=memory or None, options=options or None)
     evaluations = tuple(_evaluate(coefficients, memory, margin or 1.0, s) for s in held if s.family in coefficients)
     evaluations += _option_evaluations(catalog, samples, memory, coefficients)
-    return BenchResult(cal, evaluations, failures, interrupted, len(results))
+    return BenchResult(calibration=cal, evaluations=evaluations, failures=failures, interrupted=interrupted,
+                       measured=len(results))
 
 
 def run_jobs(job_list: list[dict[str, Any]], config: dict[str, Any], progress: Progress,
@@ -227,8 +232,8 @@ def _evaluate(coefficients: dict[str, Any], memory: dict[str, MemoryFit], margin
     pb = mb = None
     if memfit.measured(s) and s.family in memory:
         pb, mb = memfit.predicted_peak(memory, s, margin), float(memfit.peak(s))
-    return Evaluation(s.kind, s.family, s.tier, s.function, _size(s), predicted(coefficients, s), s.seconds,
-                      None, pb, mb)
+    return Evaluation(kind=s.kind, family=s.family, tier=s.tier, function=s.function, size=_size(s),
+                      predicted=predicted(coefficients, s), measured=s.seconds, predicted_bytes=pb, measured_bytes=mb)
 
 
 def option_effects(samples: list[Sample]) -> dict[str, dict[str, float]]:
@@ -263,17 +268,19 @@ def _option_evaluations(catalog: Catalog, samples: list[Sample], memory: dict[st
     for s, twin in _pairs(samples):
         name = (s.detail or {})["options"][0]
         o, d, t = defs[name], s.detail or {}, twin.detail or {}
+        tiled = s.kind == "decode" and o.decode == "tiled"
         pb = mb = None
         if d.get("work_bytes") is not None and t.get("work_bytes") is not None:
             mb = float(d.get("weight_bytes", 0) + d["work_bytes"])
-            if name == "fp8-storage":
+            if s.kind == "step" and o.storage_factor < 1:
                 pb = t.get("weight_bytes", 0) * o.storage_factor + t["work_bytes"]
-            elif name == "tiled" and s.family in memory:
+            elif tiled and s.family in memory:
                 f = memory[s.family]
                 pb = d.get("weight_bytes", 0) + f.decode_fixed + f.decode_per_pixel * (d["side"] // 2) ** 2
-        seconds = predicted(coefficients, s) if name == "tiled" and s.family in coefficients \
+        seconds = predicted(coefficients, s) if tiled and s.family in coefficients \
             else twin.seconds * o.time_factor
-        out.append(Evaluation(s.kind, s.family, None, None, _size(s), seconds, s.seconds, name, pb, mb))
+        out.append(Evaluation(kind=s.kind, family=s.family, tier=None, function=None, size=_size(s), predicted=seconds,
+                              measured=s.seconds, option=name, predicted_bytes=pb, measured_bytes=mb))
     return tuple(out)
 
 
@@ -281,10 +288,10 @@ def _size(s: Sample) -> str:
     d = s.detail or {}
     if s.kind == "decode":
         return f"{d.get('side')}px" + (f" x {d['frames']} frames" if d.get("frames", 1) > 1 else "")
-    return f"{d.get('heads', 0) * HEAD_DIM} wide, {d.get('tokens')} picture + {d.get('text_tokens')} text pieces"
+    return f"{s.hidden} wide, {d.get('tokens')} picture + {d.get('text_tokens')} text pieces"
 
 
 def _describe(job: dict[str, Any]) -> str:
     if job["kind"] == "decode":
         return f"{job['family']} decoder at {job['side']}px"
-    return f"{job['family']} step, {job['heads'] * HEAD_DIM} wide, {job['tokens']} tokens"
+    return f"{job['family']} step, {job['heads'] * job['head_dim']} wide, {job['tokens']} tokens"

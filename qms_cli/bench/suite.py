@@ -2,7 +2,7 @@
 and three widths (the fit), and the decoders at a few sizes; with --evaluate, held-out sizes per tier and
 function (another width, each tier's own token count) that the fit never saw.
 
-Sizes: 128-wide heads as in FLUX.1 and Wan 2.1; widths of 2, 4 and 6 heads, held out at 3 (1, 3 and 4, held
+Sizes: heads as wide as models.yaml's head_dim; widths of 2, 4 and 6 heads, held out at 3 (1, 3 and 4, held
 out at 2, with --quick). Three widths, not two (issue 14): with two, the narrow-model term is whatever makes
 those two exactly right, so a speed quirk both share (power-of-two widths slower per flop on some processors)
 goes into the fit unseen; with three, the term is kept only where, fitted to the narrower two, it predicts the
@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from qms_cli.catalog.load import Catalog
-from qms_cli.estimate.predict import geometry
+from qms_cli.estimate.predict import Effects, geometry
 
 
 class Sizes(NamedTuple):
@@ -39,12 +39,17 @@ class Sizes(NamedTuple):
     cap_s: float
 
 
-FULL = Sizes((2, 4, 6), 3, (256, 1024, 2048, 4096, 8192), 64, 512, 8192, (64, 128, 256), 192, (48, 80, 128), 96,
-             5.0)
-QUICK = Sizes((1, 3, 4), 2, (64, 128, 256, 512), 16, 64, 512, (32, 64), 48, (32, 64), 48, 0.5)
+FULL = Sizes(fit_heads=(2, 4, 6), eval_heads=3, tokens=(256, 1024, 2048, 4096, 8192), fit_text=64, text_cap=512,
+             cap=8192, decode_sides=(64, 128, 256), decode_eval=192, video_sides=(48, 80, 128), video_eval=96,
+             cap_s=5.0)
+QUICK = Sizes(fit_heads=(1, 3, 4), eval_heads=2, tokens=(64, 128, 256, 512), fit_text=16, text_cap=64, cap=512,
+              decode_sides=(32, 64), decode_eval=48, video_sides=(32, 64), video_eval=48, cap_s=0.5)
 LAYERS = {"flux": [1, 2], "wan": [2]}  # FLUX: 1 double-stream + 2 single-stream blocks; Wan: 2 blocks
-STEP_OPTIONS = ("fp8-storage", "sequential")  # memory options a denoising pass is measured with (workloads.py)
-DECODE_OPTIONS = ("tiled",)
+# What the workloads can apply (workloads.build_step, build_decoder): their own terms, not the catalogue's option
+# names. A memory option is measured when its effect on a pass is exactly one of STEP_TERMS (offloading needs a
+# card), or when it does nothing to a pass and tiles the decode.
+STEP_TERMS = ("fp8-storage", "sequential")
+OFFLOAD_TERMS = ("sequential", "partial")
 VIDEO_FRAMES = 5  # decoded frames of a video decode job (2 latent frames)
 
 
@@ -56,12 +61,15 @@ def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | N
     models = catalog.models
     tiers = catalog.tiers
     used: dict[str, float] = {}
-    supported: dict[str, set[str]] = {}
+    head_dim: dict[str, int] = {}
+    supported: dict[str, list[str]] = {}
     for tier in tiers.tiers:
         for config in tier.mappings.values():
             m = models.models[config.model]
             used.setdefault(m.family, m.architecture["ffn"] / m.architecture["hidden"])
-            supported.setdefault(m.family, set()).update(m.memory_options)
+            head_dim.setdefault(m.family, m.architecture["head_dim"])
+            own = supported.setdefault(m.family, [])
+            own += [o for o in m.memory_options if o not in own]
     if families:
         used = {f: r for f, r in used.items() if f in families}
     out: list[dict[str, Any]] = []
@@ -71,7 +79,8 @@ def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | N
         return len(out) - 1
 
     for family, ffn in used.items():
-        step = {"kind": "step", "family": family, "layers": LAYERS[family], "ffn_ratio": ffn}
+        step = {"kind": "step", "family": family, "layers": LAYERS[family], "ffn_ratio": ffn,
+                "head_dim": head_dim[family]}
         frames = 1 if family == "flux" else 4
         for heads in sizes.fit_heads:
             for tokens in sizes.tokens:
@@ -91,13 +100,13 @@ def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | N
                     add(**step, heads=sizes.eval_heads, tokens=max(16, min(g.tokens, sizes.cap - text)),
                         text_tokens=text, frames=1 if family == "flux" else max(1, min(g.latent_frames, 8)),
                         fit=False, tier=tier.id, function=fn)
-            step_options = [o for o in STEP_OPTIONS if o in supported[family] and (card or o != "sequential")]
+            step_options = _measured_on_a_pass(catalog, supported[family], card)
             if step_options:
                 size = {**step, "heads": sizes.eval_heads, "tokens": sizes.tokens[-2], "text_tokens": sizes.fit_text,
                         "frames": frames, "fit": False, "tier": None, "function": None}
                 twin = add(**size)
-                for option in step_options:
-                    add(**{**size, "options": [option], "twin": twin})
+                for option, terms in step_options:
+                    add(**{**size, "options": terms, "option": option, "twin": twin})
         video = family != "flux"
         sides = sizes.video_sides if video else sizes.decode_sides
         n = VIDEO_FRAMES if video else 1
@@ -107,10 +116,30 @@ def jobs(catalog: Catalog, sizes: Sizes, evaluate: bool, families: list[str] | N
             decode = {"kind": "decode", "family": family, "side": sizes.video_eval if video else sizes.decode_eval,
                       "frames": n, "fit": False, "tier": None, "function": None}
             twin = add(**decode)
-            for option in DECODE_OPTIONS:
-                if option in supported[family]:
-                    add(**{**decode, "options": [option], "twin": twin})
+            for option in supported[family]:
+                steps, decodes = workload_options(Effects.of((option,), models.options))
+                if not steps and decodes:
+                    add(**{**decode, "options": decodes, "option": option, "twin": twin})
     return out
+
+
+def workload_options(effects: Effects, eight_bit: bool = False) -> tuple[list[str], list[str]]:
+    """(pass terms, decode terms): what the workloads apply to reproduce memory options with these effects
+    (`eight_bit`: the profile's own weights are in 8 bits, run as 8-bit storage)."""
+    steps = [t for t in OFFLOAD_TERMS if effects.offload == t]
+    if eight_bit or effects.storage_factor < 1:
+        steps.append("fp8-storage")
+    return steps, ["tiled"] if effects.tiled else []
+
+
+def _measured_on_a_pass(catalog: Catalog, options: list[str], card: bool) -> list[tuple[str, list[str]]]:
+    """(option, its pass terms) of each memory option a pass is measured with, in STEP_TERMS' order."""
+    out: list[tuple[int, str, list[str]]] = []
+    for option in options:
+        steps, _ = workload_options(Effects.of((option,), catalog.models.options))
+        if len(steps) == 1 and steps[0] in STEP_TERMS and (card or steps[0] not in OFFLOAD_TERMS):
+            out.append((STEP_TERMS.index(steps[0]), option, steps))
+    return [(option, steps) for _, option, steps in sorted(out, key=lambda x: x[0])]
 
 
 FULL_TEXT_DIM = 4096  # T5-XXL and umT5-XXL embeddings, as the full-size models read them
@@ -125,7 +154,8 @@ def full_size(model: Any, g: Any) -> dict[str, Any]:
     """A denoising pass of the model as it is (its real depth and width) at the task's own size, built
     without initialising (workloads.build_step)."""
     arch = model.architecture
-    return {"kind": "step", "family": model.family, "heads": arch["heads"], "layers": full_layers(model),
+    return {"kind": "step", "family": model.family, "heads": arch["heads"], "head_dim": arch["head_dim"],
+            "layers": full_layers(model),
             "ffn_ratio": arch["ffn"] / arch["hidden"], "tokens": g.tokens, "text_tokens": g.text_tokens,
             "frames": 1 if model.family == "flux" else g.latent_frames, "text_dim": FULL_TEXT_DIM, "empty": True,
             "repeats": 1}

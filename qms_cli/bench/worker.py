@@ -76,11 +76,11 @@ def _prepare(job: dict[str, Any], models: dict[Any, tuple[Any, int, int]], confi
     options = tuple(job.get("options", ()))
     if job["kind"] == "step":
         text_dim = job.get("text_dim", workloads.TEXT_DIM)
-        key: Any = ("step", job["family"], job["heads"], tuple(job["layers"]), options, text_dim)
+        key: Any = ("step", job["family"], job["heads"], job["head_dim"], tuple(job["layers"]), options, text_dim)
         if key not in models:
             models.clear()  # one model resident at a time
-            model, params = workloads.build_step(job["family"], job["heads"], job["layers"], job["ffn_ratio"],
-                                                 device, dtype, options, text_dim=text_dim,
+            model, params = workloads.build_step(job["family"], job["heads"], job["head_dim"], job["layers"],
+                                                 job["ffn_ratio"], device, dtype, options, text_dim=text_dim,
                                                  empty=job.get("empty", False))
             models[key] = (model, params, workloads.weight_bytes(model))
         model, params, stored = models[key]

@@ -13,14 +13,13 @@ from typing import Any
 
 import torch
 
-HEAD_DIM = 128  # FLUX.1 and Wan 2.1 both use 128-wide attention heads
 TEXT_DIM = 256  # the text embeddings' width going in (the projection to the hidden size is all that depends on it)
 
 
-def build_step(family: str, heads: int, layers: list[int], ffn_ratio: float, device: str,
+def build_step(family: str, heads: int, head_dim: int, layers: list[int], ffn_ratio: float, device: str,
                dtype: torch.dtype, options: tuple[str, ...] = (), *, text_dim: int = TEXT_DIM,
                empty: bool = False) -> tuple[Any, int]:
-    """A denoiser of the family's architecture: `heads` x 128 wide, `layers` deep, with the memory `options`
+    """A denoiser of the family's architecture: `heads` x `head_dim` wide, `layers` deep, with the memory `options`
     diffusers offers applied; (model, parameters). `empty`: built without initialising (full-size models: a
     12-billion-parameter initialisation takes minutes), then filled with small random values where it lives.
 
@@ -36,7 +35,7 @@ def build_step(family: str, heads: int, layers: list[int], ffn_ratio: float, dev
         if empty:
             torch.set_default_dtype(dtype)
         with torch.device("meta") if empty else contextlib.nullcontext():
-            model = _denoiser(family, heads, layers, ffn_ratio, text_dim)
+            model = _denoiser(family, heads, head_dim, layers, ffn_ratio, text_dim)
     finally:
         torch.set_default_dtype(previous)
     if empty:
@@ -57,19 +56,19 @@ def build_step(family: str, heads: int, layers: list[int], ffn_ratio: float, dev
     return model, params
 
 
-def _denoiser(family: str, heads: int, layers: list[int], ffn_ratio: float, text_dim: int) -> Any:
+def _denoiser(family: str, heads: int, head_dim: int, layers: list[int], ffn_ratio: float, text_dim: int) -> Any:
     if family == "flux":
         from diffusers import FluxTransformer2DModel
 
         return FluxTransformer2DModel(patch_size=1, in_channels=64, num_layers=layers[0], num_single_layers=layers[1],
-                                      attention_head_dim=HEAD_DIM, num_attention_heads=heads,
+                                      attention_head_dim=head_dim, num_attention_heads=heads,
                                       joint_attention_dim=text_dim, pooled_projection_dim=64, guidance_embeds=True,
                                       axes_dims_rope=(16, 56, 56))
     if family == "wan":
         from diffusers import WanTransformer3DModel
 
-        hidden = heads * HEAD_DIM
-        return WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=heads, attention_head_dim=HEAD_DIM,
+        hidden = heads * head_dim
+        return WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=heads, attention_head_dim=head_dim,
                                      in_channels=16, out_channels=16, text_dim=text_dim, freq_dim=256,
                                      ffn_dim=round(hidden * ffn_ratio), num_layers=layers[0])
     raise ValueError(f"no model-shaped workload for family {family!r}")

@@ -34,11 +34,12 @@ class Component(NamedTuple):
     params: int
     precision: str
     weights: dict[str, int]
+    blocks: int = 1  # a text encoder's layers, streamed one at a time under `sequential`
 
     @classmethod
     def from_data(cls, name: str, data: dict[str, Any]) -> "Component":
-        return cls(name, data["role"], data["params"], data["precision"],
-                   {p: parse_size(s) for p, s in data["weights"].items()})
+        return cls(name=name, role=data["role"], params=data["params"], precision=data["precision"],
+                   weights={p: parse_size(s) for p, s in data["weights"].items()}, blocks=data.get("blocks", 1))
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -138,6 +138,8 @@ def check_models(models: dict[str, Any], filename: str) -> list[Problem]:
                                    f"needs exactly one component with role {role!r}, has {roles.count(role)}"))
         for name, comp in model["components"].items():
             path = ("models", model_id, "components", name)
+            if comp["role"] == "text_encoder" and "blocks" not in comp:
+                out.append(Problem(filename, json_path(path), "a text encoder needs 'blocks' (its layers)"))
             for p in comp["weights"]:
                 if p not in precisions:
                     out.append(Problem(filename, json_path((*path, "weights", p)),

@@ -19,6 +19,27 @@ if TYPE_CHECKING:
 MEMORY_MARGIN = 1.0  # whole-peak margin: none until calibration measures one (predict.py has its own)
 
 
+class FamilySpeed(NamedTuple):
+    """One model family's speeds as `qms bench` measured them on a device."""
+
+    linear_flops: float  # matrix products per second
+    linear_width: float  # hidden size at which matrix products run at half speed
+    attention_flops: float  # attention per second
+    step_overhead: float  # seconds per denoising pass
+    decode_flops: float | None  # the decoder's convolutions per second; None: not measured (the reference stays)
+    decode_overhead: float  # seconds per decode, whatever its size
+
+
+class WorkingMemory(NamedTuple):
+    """One model family's working memory, in bytes: a denoising pass holds `fixed + per_token_hidden x tokens x
+    hidden`, a decode `decode_fixed + decode_per_pixel x pixels of one frame`."""
+
+    fixed: float
+    per_token_hidden: float
+    decode_fixed: float
+    decode_per_pixel: float
+
+
 class Speed(NamedTuple):
     """Throughputs of one device, and how sure we are of them."""
 
@@ -33,13 +54,9 @@ class Speed(NamedTuple):
     calibrated: bool
     basis: str  # where the numbers come from, for --technical
     decode_overhead: float = 0.0  # seconds per decode, whatever its size
-    # Measured speeds by model family (qms bench): (linear, linear width, attention, overhead, decoder flops
-    # or None, decoder overhead).
-    families: tuple[tuple[str, tuple[float, float, float, float, float | None, float]], ...] = ()
-    # Measured working memory by model family (qms bench): (pass fixed bytes, bytes per token x hidden unit,
-    # decode fixed bytes, decode bytes per pixel); and measured time factors of memory options, "family/option".
-    memory: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
-    option_time: tuple[tuple[str, float], ...] = ()
+    families: tuple[tuple[str, FamilySpeed], ...] = ()  # measured speeds by model family (qms bench)
+    memory: tuple[tuple[str, WorkingMemory], ...] = ()  # measured working memory by model family (qms bench)
+    option_time: tuple[tuple[str, float], ...] = ()  # measured time factors of memory options, "family/option"
 
     def option_factors(self, family: str) -> dict[str, float]:
         """The measured time factors of memory options on this family's models."""
@@ -51,9 +68,10 @@ class Speed(NamedTuple):
         found = dict(self.families).get(family)
         if found is None:
             return self
-        lin, width, attn, overhead, decode, decode_overhead = found
-        return self._replace(linear_flops=lin, linear_width=width, attention_flops=attn, step_overhead=overhead,
-                             decode_flops=decode or self.decode_flops, decode_overhead=decode_overhead)
+        return self._replace(linear_flops=found.linear_flops, linear_width=found.linear_width,
+                             attention_flops=found.attention_flops, step_overhead=found.step_overhead,
+                             decode_flops=found.decode_flops or self.decode_flops,
+                             decode_overhead=found.decode_overhead)
 
 
 class Throughput:
@@ -120,15 +138,18 @@ class Throughput:
         basis = (f"{kind} ({card.how}): {card.tflops:.4g} TFLOPS x {card.cls} efficiencies {lin_eff:g} matrix "
                  f"products, {attn_eff:g} attention; host link {card.link} (uncalibrated)")
         band = self.band if card.cls in self.fitted else self.unfitted_band
-        return Speed(peak * lin_eff, peak * attn_eff, self.step_overhead, 0.0, peak * lin_eff,
-                     card.host_gbs * 1e9 * self.transfer_share, band, MEMORY_MARGIN, False, basis)
+        return Speed(linear_flops=peak * lin_eff, attention_flops=peak * attn_eff, step_overhead=self.step_overhead,
+                     linear_width=0.0, decode_flops=peak * lin_eff,
+                     host_bandwidth=card.host_gbs * 1e9 * self.transfer_share, band=band,
+                     memory_margin=MEMORY_MARGIN, calibrated=False, basis=basis)
 
     def cpu(self, cores: int) -> Speed:
         flops = self.cpu_gflops_per_core * 1e9 * max(cores, 1)
         # No published processor runs to fit to: shown the range of a card class never measured.
-        return Speed(flops, flops, self.step_overhead, 0.0, flops, float("inf"), self.unfitted_band, MEMORY_MARGIN,
-                     False,
-                     f"reference: {cores} processor cores x {self.cpu_gflops_per_core:g} GFLOPS (uncalibrated)")
+        return Speed(linear_flops=flops, attention_flops=flops, step_overhead=self.step_overhead, linear_width=0.0,
+                     decode_flops=flops, host_bandwidth=float("inf"), band=self.unfitted_band,
+                     memory_margin=MEMORY_MARGIN, calibrated=False,
+                     basis=f"reference: {cores} processor cores x {self.cpu_gflops_per_core:g} GFLOPS (uncalibrated)")
 
 
 def _resolve(classes: dict[str, dict[str, Any]]) -> dict[str, tuple[float, float]]:

@@ -148,8 +148,9 @@ def _new_calibration(fingerprint: str, res: Any, interrupted: bool, precision: s
 
     device = res.best_gpu.name if res.best_gpu else "processor"
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return Calibration(fingerprint, device, now, __version__, None, res.system.cpu_cores, precision, None, 0.0, 0.0,
-                       band_for(0.0), (), {}, None, interrupted)
+    return Calibration(fingerprint=fingerprint, device=device, date=now, qms_version=__version__, torch_version=None,
+                       threads=res.system.cpu_cores, precision=precision, fit=None, median_error=0.0, p90_error=0.0,
+                       band=band_for(0.0), samples=(), configurations={}, memory_margin=None, partial=interrupted)
 
 
 def _larger(a: float | None, b: float | None) -> float | None:

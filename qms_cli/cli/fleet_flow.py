@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qms_cli.cli.common import Settings
+
+if TYPE_CHECKING:
+    from qms_cli.plan.planner import Planner
 
 
 def probe_fleet(settings: Settings, url: str, max_age: str, local_fallback: bool, reserve: str | None,
@@ -16,8 +19,8 @@ def probe_fleet(settings: Settings, url: str, max_age: str, local_fallback: bool
     from qms_cli.render.probe import probe_json
     from qms_cli.units import parse_duration
 
-    qm: Any = manager_for(url, profiles=settings.profiles, project=None, reserve=reserve,
-                          max_age=parse_duration(max_age), local_fallback=local_fallback)
+    qm = manager_for(url, profiles=settings.profiles, project=None, reserve=reserve,
+                     max_age=parse_duration(max_age), local_fallback=local_fallback)
     if not isinstance(qm, FleetManager):  # Prometheus could not be used: this machine instead
         hosts = {qm.resources.machine or "this machine": qm.resources}
         notices: list[dict[str, Any]] = [{"type": "local_fallback", "message": machine.notice(w), "detail": None}
@@ -41,7 +44,7 @@ def probe_fleet(settings: Settings, url: str, max_age: str, local_fallback: bool
 
 
 def manager_for(url: str, *, profiles: str | None, project: str | None, reserve: str | None, max_age: float,
-                local_fallback: bool, vram_limit: str | None = None, hardware: str | None = None) -> Any:
+                local_fallback: bool, vram_limit: str | None = None, hardware: str | None = None) -> Planner:
     """A FleetManager over what Prometheus knows; with local_fallback, this machine's QualityManager when
     Prometheus cannot be reached or knows no machine (said in its warnings)."""
     from qms_cli.catalog.load import load_catalog

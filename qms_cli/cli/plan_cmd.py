@@ -38,8 +38,11 @@ def plan(
 
     Example: qms plan "Create Video" --quality high --seconds 5
     """
-    from qms_cli.cli.plan_flow import run_plan
+    from qms_cli.cli.plan_flow import PlanRequest, run_plan
 
-    run_plan(settings(ctx), functions or [], quality, node, count, frames, seconds, tasks, max_time, strict, yes,
-             technical, project, vram_limit, reserve, hardware, as_json, interactive=sys.stdin.isatty()
-             and sys.stdout.isatty(), fleet=(prometheus, max_age, local_fallback))
+    run_plan(settings(ctx), PlanRequest(
+        functions=tuple(functions or ()), quality=quality, node=node, count=count, frames=frames, seconds=seconds,
+        tasks_path=tasks, max_time=max_time, strict=strict, yes=yes, technical=technical, project=project,
+        vram_limit=vram_limit, reserve=reserve, hardware=hardware, as_json=as_json,
+        interactive=sys.stdin.isatty() and sys.stdout.isatty(), prometheus=prometheus, max_age=max_age,
+        local_fallback=local_fallback))

@@ -2,47 +2,77 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from qms_cli.cli.common import Settings
 from qms_cli.errors import Cancelled, DataError, Declined, UsageError
+from qms_cli.values import Value
+
+if TYPE_CHECKING:
+    from qms_cli.plan.manager import Plan
+    from qms_cli.plan.planner import Planner
 
 TABLE_LIMIT = 50  # more tasks than this: the summary alone
 
 
-def run_plan(settings: Settings, functions: list[str], quality: str | None, node: str | None, count: int,
-             frames: int | None, seconds: float | None, tasks_path: Path | None, max_time: str | None, strict: bool,
-             yes: bool, technical: bool, project: str | None, vram_limit: str | None, reserve: str | None,
-             hardware: str | None, as_json: bool, interactive: bool,
-             fleet: tuple[str | None, str, bool] = (None, "60s", False)) -> None:
-    from qms_cli.plan.manager import QualityManager, Task
+@dataclass(frozen=True, eq=False, repr=False)
+class PlanRequest(Value):
+    """What `qms plan` was asked: the tasks (named functions, else every one, or a tasks file), how to plan them,
+    on which machine (or fleet, from Prometheus), and how to answer."""
+
+    functions: tuple[str, ...] = ()
+    quality: str | None = None
+    node: str | None = None
+    count: int = 1
+    frames: int | None = None
+    seconds: float | None = None
+    tasks_path: Path | None = None
+    max_time: str | None = None
+    strict: bool = False
+    yes: bool = False
+    technical: bool = False
+    project: str | None = None
+    vram_limit: str | None = None
+    reserve: str | None = None
+    hardware: str | None = None
+    as_json: bool = False
+    interactive: bool = False
+    prometheus: str | None = None  # plan across the machines this Prometheus knows
+    max_age: str = "60s"
+    local_fallback: bool = False
+
+
+def run_plan(settings: Settings, request: PlanRequest) -> None:
+    from qms_cli.plan.manager import QualityManager
     from qms_cli.units import parse_duration
 
+    r = request
     limit = None
-    if max_time is not None:
+    if r.max_time is not None:
         try:
-            limit = parse_duration(max_time)
+            limit = parse_duration(r.max_time)
         except UsageError as e:
             raise UsageError(f"--max-time: {e.message}") from None
-    url, max_age, local_fallback = fleet
-    if url is not None:
+    qm: Planner
+    if r.prometheus is not None:
         from qms_cli.cli.fleet_flow import manager_for
 
-        qm: Any = manager_for(url, profiles=settings.profiles, project=project, reserve=reserve,
-                              max_age=parse_duration(max_age), local_fallback=local_fallback,
-                              vram_limit=vram_limit, hardware=hardware)
+        qm = manager_for(r.prometheus, profiles=settings.profiles, project=r.project, reserve=r.reserve,
+                         max_age=parse_duration(r.max_age), local_fallback=r.local_fallback,
+                         vram_limit=r.vram_limit, hardware=r.hardware)
     else:
-        qm = QualityManager.from_project(project, profiles=settings.profiles, vram_limit=vram_limit,
-                                         reserve=reserve, hardware=hardware)
+        qm = QualityManager.from_project(r.project, profiles=settings.profiles, vram_limit=r.vram_limit,
+                                         reserve=r.reserve, hardware=r.hardware)
     errors: list[tuple[int, str]] = []
-    if tasks_path is not None:
-        if functions:
+    if r.tasks_path is not None:
+        if r.functions:
             raise UsageError("give functions on the command line or --tasks FILE, not both")
-        plans = _plan_file(qm, tasks_path, quality, limit, strict, errors)
+        plans = _plan_file(qm, r.tasks_path, r.quality, limit, r.strict, errors)
     else:
-        plans = _plan_args(qm, functions, Task, quality, node, count, frames, seconds, limit)
-    if strict:
+        plans = _plan_args(qm, r, limit)
+    if r.strict:
         for _, p in plans:
             if p.fallback:
                 from qms_cli.render import messages as m
@@ -55,41 +85,43 @@ def run_plan(settings: Settings, functions: list[str], quality: str | None, node
         emit_lines(*machine.notices(qm.warnings), err=True)
     _say_project_problem(qm)
     stuck = sum(not p.route.runnable for _, p in plans)
-    if as_json:
+    if r.as_json:
         # A batch lists the rungs tried only with --technical: they are ~2 KB a task.
-        _json(qm, plans, errors, rungs=tasks_path is None or technical)
+        _json(qm, plans, errors, rungs=r.tasks_path is None or r.technical)
     else:
-        _people(qm, plans, errors, tasks_path, technical)
+        _people(qm, plans, errors, r.tasks_path, r.technical)
     if stuck:  # said before anything runs: no configuration fits this machine's memory (issue 14, item 4)
         from qms_cli.render import messages as m
 
         raise Declined(m.not_runnable_refused(stuck))
-    if not as_json:
-        _confirm([p for _, p in plans], yes, interactive)
+    if not r.as_json:
+        _confirm([p for _, p in plans], r.yes, r.interactive)
 
 
-def _plan_args(qm: Any, functions: list[str], task: Any, quality: str | None, node: str | None, count: int,
-               frames: int | None, seconds: float | None, limit: float | None) -> list[tuple[int | None, Any]]:
-    names = functions or qm.catalog.tiers.functions
-    out: list[tuple[int | None, Any]] = []
+def _plan_args(qm: Planner, r: PlanRequest, limit: float | None) -> list[tuple[int | None, Plan]]:
+    from qms_cli.plan.manager import Task
+
+    names = r.functions or qm.catalog.tiers.functions
+    out: list[tuple[int | None, Plan]] = []
     for fn in names:
         name = qm.catalog.tiers.function(fn)
         video = qm.catalog.models.models[qm.catalog.tiers.tiers[0].mappings[name].model].modality == "video"
         # Without named functions, a video length applies to the video functions only.
-        f, s = (frames, seconds) if functions or video else (None, None)
-        out.append((None, qm.plan(task(name, quality, node, count, f, s), max_time=limit)))
+        f, s = (r.frames, r.seconds) if r.functions or video else (None, None)
+        task = Task(name, quality=r.quality, node=r.node, count=r.count, frames=f, seconds=s)
+        out.append((None, qm.plan(task, max_time=limit)))
     return out
 
 
-def _plan_file(qm: Any, path: Path, quality: str | None, limit: float | None, strict: bool,
-               errors: list[tuple[int, str]]) -> list[tuple[int | None, Any]]:
+def _plan_file(qm: Planner, path: Path, quality: str | None, limit: float | None, strict: bool,
+               errors: list[tuple[int, str]]) -> list[tuple[int | None, Plan]]:
     from dataclasses import replace
 
     from qms_cli.plan.tasks_file import read_tasks
 
     good, bad = read_tasks(path)
     errors += [(e.line, e.message) for e in bad]
-    plans: list[tuple[int | None, Any]] = []
+    plans: list[tuple[int | None, Plan]] = []
     for line, task in good:
         try:
             if quality and not task.quality:  # --quality applies to lines that name none
@@ -104,7 +136,7 @@ def _plan_file(qm: Any, path: Path, quality: str | None, limit: float | None, st
     return plans
 
 
-def _json(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, str]], rungs: bool) -> None:
+def _json(qm: Planner, plans: list[tuple[int | None, Plan]], errors: list[tuple[int, str]], rungs: bool) -> None:
     import sys
 
     from qms_cli.plan.plan_json import PlanEncoder
@@ -116,7 +148,7 @@ def _json(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, 
                                                           [{"line": n, "message": msg} for n, msg in errors], problem)
 
 
-def _say_project_problem(qm: Any) -> None:
+def _say_project_problem(qm: Planner) -> None:
     """Planned although the project file could not be used (every task named its quality): say so."""
     if qm.project_problem is not None:
         from qms_cli.render import messages as m
@@ -125,7 +157,7 @@ def _say_project_problem(qm: Any) -> None:
         emit_lines(m.project_set_aside(qm.project_problem), err=True)
 
 
-def _people(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int, str]], path: Path | None,
+def _people(qm: Planner, plans: list[tuple[int | None, Plan]], errors: list[tuple[int, str]], path: Path | None,
             technical: bool) -> None:
     from qms_cli.render import messages as m
     from qms_cli.render import plan as view
@@ -146,7 +178,7 @@ def _people(qm: Any, plans: list[tuple[int | None, Any]], errors: list[tuple[int
     emit_lines(view.calibration_line(qm.router.calibrated))
 
 
-def _confirm(plans: list[Any], yes: bool, interactive: bool) -> None:
+def _confirm(plans: list[Plan], yes: bool, interactive: bool) -> None:
     from qms_cli.render import messages as m
     from qms_cli.render.output import emit_lines
 

@@ -53,8 +53,9 @@ def add(
     from qms_cli.queue.service import Spec
     from qms_cli.queue.service import owner as login
 
-    spec = Spec(function, quality, priority.strip().lower(), owner if owner is not None else login(), node, count,
-                frames, seconds, fallback)
+    spec = Spec(function=function, quality=quality, priority=priority.strip().lower(),
+                owner=owner if owner is not None else login(), node=node, count=count, frames=frames, seconds=seconds,
+                allow_fallback=fallback)
     add_task(settings(ctx), spec, _where(queue, db, vram_limit, reserve, hardware), project, as_json)
 
 

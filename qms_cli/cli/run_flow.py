@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qms_cli.cli.common import Settings
 from qms_cli.errors import Cancelled, DataError, Declined, UsageError
 
+if TYPE_CHECKING:
+    from qms_cli.plan.manager import QualityManager
+
 
 def _manager(settings: Settings, project: str | None, vram_limit: str | None, reserve: str | None,
-             hardware: str | None, db: Path | None) -> Any:
+             hardware: str | None, db: Path | None) -> QualityManager:
     from qms_cli.plan.manager import QualityManager
 
     qm = QualityManager.from_project(project, profiles=settings.profiles, vram_limit=vram_limit, reserve=reserve,

@@ -6,11 +6,15 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qms_cli.cli.common import Settings
 from qms_cli.cli.queue_flow import Where
 from qms_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from qms_cli.hardware import Resources
+    from qms_cli.queue.worker import Card
 
 
 def work(settings: Settings, where: Where, runner: str | None, gpu: int | None, once: bool, poll: float,
@@ -49,7 +53,7 @@ def say(line: str) -> None:
     sys.stderr.flush()
 
 
-def _card(settings: Settings, where: Where, gpu: int | None, processor: bool) -> Any:
+def _card(settings: Settings, where: Where, gpu: int | None, processor: bool) -> Card:
     """The card this worker serves: --gpu INDEX, else the one with the most memory; the processor with
     --processor, or where there is no card (the ladder's last rung: tasks planned there need such a worker)."""
     from qms_cli.hardware import probe
@@ -69,14 +73,14 @@ def _card(settings: Settings, where: Where, gpu: int | None, processor: bool) ->
     if processor or chosen is None:
         alone = res._replace(gpus=())
 
-        def read() -> Any:
+        def read() -> Resources:
             return probe(where.vram_limit, where.reserve, where.hardware, qm.catalog)._replace(gpus=())
         return Card(qm.on(alone, project=False), read)
     index = chosen.index
     alone = res._replace(gpus=(chosen,))
     card_qm = qm.on(alone, project=False)
 
-    def refresh() -> Any:
+    def refresh() -> Resources:
         now = probe(where.vram_limit, where.reserve, where.hardware, qm.catalog)
         return now._replace(gpus=tuple(g for g in now.gpus if g.index == index) or (chosen,))
 

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from qms_cli.catalog.speed import Speed
+from qms_cli.catalog.speed import FamilySpeed, Speed, WorkingMemory
 from qms_cli.estimate import tiles
 from qms_cli.estimate.fitting import held_out_score, nnls, nnls_columns, relative_rows, squared_error
 from qms_cli.estimate.memfit import MemoryFit
@@ -227,8 +227,7 @@ class Calibration(Value):
             return base._replace(memory_margin=margin)
         note = "partial run, " if self.partial else ""
         families = tuple((fam, _family_speed(f, base)) for fam, f in self.fit.items() if f.linear)
-        memory = tuple((fam, (m.fixed, m.per_token_hidden, m.decode_fixed, m.decode_per_pixel))
-                       for fam, m in (self.memory or {}).items())
+        memory = tuple((fam, WorkingMemory(**m._asdict())) for fam, m in (self.memory or {}).items())
         times = tuple((key, e["time_factor"]) for key, e in (self.options or {}).items()
                       if key.split("/")[1] in STEP_FACTORS)
         return base._replace(band=self.band, calibrated=True, families=families, memory=memory, option_time=times,
@@ -253,11 +252,13 @@ class Calibration(Value):
                    d.get("options"), d.get("version", 1))
 
 
-def _family_speed(f: FamilyFit, base: Speed) -> tuple[float, float, float, float, float | None, float]:
-    """(linear flops/s, linear width, attention flops/s, overhead s, decoder flops/s, decoder overhead s); a
-    term the bench could not see (too small to time) keeps the reference value."""
-    return (1 / f.linear, f.narrow / f.linear, 1 / f.attention if f.attention else base.attention_flops,
-            f.overhead, 1 / f.decode if f.decode else None, f.decode_overhead)
+def _family_speed(f: FamilyFit, base: Speed) -> FamilySpeed:
+    """The fitted seconds per flop as speeds; a term the bench could not see (too small to time) keeps the
+    reference value."""
+    return FamilySpeed(linear_flops=1 / f.linear, linear_width=f.narrow / f.linear,
+                       attention_flops=1 / f.attention if f.attention else base.attention_flops,
+                       step_overhead=f.overhead, decode_flops=1 / f.decode if f.decode else None,
+                       decode_overhead=f.decode_overhead)
 
 
 def _inverse(x: float | None) -> float | None:

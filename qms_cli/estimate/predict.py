@@ -19,12 +19,11 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from qms_cli.catalog.models import Component, Family, MemoryOption, ModelProfile
-from qms_cli.catalog.speed import Speed
+from qms_cli.catalog.speed import Speed, WorkingMemory
 from qms_cli.estimate import tiles
 from qms_cli.estimate.flops import pass_work
 
 _OFFLOAD_RANK = {"none": 0, "model": 1, "partial": 2, "sequential": 3}
-TEXT_ENCODER_BLOCKS = 24  # T5-XXL and umT5-XXL encoders: 24 layers; streamed one at a time under `sequential`
 
 
 class Geometry(NamedTuple):
@@ -57,9 +56,12 @@ class Effects(NamedTuple):
         if measured:
             chosen = [o._replace(time_factor=measured.get(o.name, o.time_factor)) for o in chosen]
         offload = max((o.offload for o in chosen), key=_OFFLOAD_RANK.__getitem__, default="none")
-        return cls(offload, min((o.resident_fraction for o in chosen if o.offload == "partial"), default=1.0),
-                   math.prod(o.activations for o in chosen), any(o.decode == "tiled" for o in chosen),
-                   min((o.storage_factor for o in chosen), default=1.0), math.prod(o.time_factor for o in chosen))
+        return cls(offload=offload,
+                   resident_fraction=min((o.resident_fraction for o in chosen if o.offload == "partial"), default=1.0),
+                   activations=math.prod(o.activations for o in chosen),
+                   tiled=any(o.decode == "tiled" for o in chosen),
+                   storage_factor=min((o.storage_factor for o in chosen), default=1.0),
+                   time_factor=math.prod(o.time_factor for o in chosen))
 
     @property
     def offload_rank(self) -> int:
@@ -105,7 +107,8 @@ def geometry(model: ModelProfile, family: Family, resolution: int, frames: int |
     latent = math.ceil((n - 1) / model.latent["temporal_compression"]) + 1 if n > 1 else 1
     tokens = latent * (width // grid) * (height // grid)
     text = model.architecture["text_tokens"]
-    return Geometry(width, height, n, latent, tokens, text, tokens + text if family.joint_text else tokens)
+    return Geometry(width=width, height=height, frames=n, latent_frames=latent, tokens=tokens, text_tokens=text,
+                    attention_tokens=tokens + text if family.joint_text else tokens)
 
 
 def step_work(arch: Mapping[str, float], joint_text: bool, tokens: int, text_tokens: int) -> tuple[float, float]:
@@ -121,15 +124,19 @@ def pass_seconds(lin: float, attn: float, hidden: int, speed: Speed) -> float:
             + speed.step_overhead)
 
 
-def _working_memory(family: Family, speed: Speed) -> tuple[float, float, float, float]:
-    """(pass fixed, per token x hidden, decode fixed, decode per pixel) bytes: the family's reference numbers,
-    raised where qms bench measured more on this device. A measurement of scaled-down work only ever raises an
-    estimate: a lower one waits for a full-size run on a card to confirm it (planning a slower setting is
-    better than running out of memory)."""
-    ref = (float(family.activation_fixed), family.activation_bytes, 0.0, family.decode_bytes_per_pixel)
+def _working_memory(family: Family, speed: Speed) -> WorkingMemory:
+    """The family's reference working memory, raised where qms bench measured more on this device. A
+    measurement of scaled-down work only ever raises an estimate: a lower one waits for a full-size run on a
+    card to confirm it (planning a slower setting is better than running out of memory)."""
+    ref = WorkingMemory(fixed=float(family.activation_fixed), per_token_hidden=family.activation_bytes,
+                        decode_fixed=0.0, decode_per_pixel=family.decode_bytes_per_pixel)
     measured = dict(speed.memory).get(family.name)
-    return ref if measured is None else (max(ref[0], measured[0]), max(ref[1], measured[1]), measured[2],
-                                         max(ref[3], measured[3]))
+    if measured is None:
+        return ref
+    return WorkingMemory(fixed=max(ref.fixed, measured.fixed),
+                         per_token_hidden=max(ref.per_token_hidden, measured.per_token_hidden),
+                         decode_fixed=measured.decode_fixed,
+                         decode_per_pixel=max(ref.decode_per_pixel, measured.decode_per_pixel))
 
 
 def _bytes(c: Component, factor: float = 1.0) -> float:
@@ -151,11 +158,11 @@ def predict(model: ModelProfile, family: Family, resolution: int, steps: int, fr
     w_vae = _bytes(vae)
     w_all = w_den + sum(w_tes) + w_vae
 
-    fixed, per_token, dec_fixed, per_pixel = _working_memory(family, speed)
-    act = (fixed + per_token * g.attention_tokens * arch["hidden"]) * effects.activations
+    working = _working_memory(family, speed)
+    act = (working.fixed + working.per_token_hidden * g.attention_tokens * arch["hidden"]) * effects.activations
     pixels = g.width * g.height
     decode_pixels = min(pixels, family.decode_tile**2) if effects.tiled else pixels
-    dec_ws = dec_fixed + per_pixel * decode_pixels
+    dec_ws = working.decode_fixed + working.decode_per_pixel * decode_pixels
     block = w_den / arch["layers"]
     off = effects.offload if on_gpu else "none"
     if off == "none":
@@ -165,7 +172,7 @@ def predict(model: ModelProfile, family: Family, resolution: int, steps: int, fr
     elif off == "partial":
         resident = (max(w_tes, default=0), effects.resident_fraction * w_den + block, w_vae)
     else:
-        resident = (max(w_tes, default=0) / TEXT_ENCODER_BLOCKS, block, w_vae)
+        resident = (max((w / c.blocks for w, c in zip(w_tes, tes)), default=0), block, w_vae)
     works = (family.encode_workspace, act, dec_ws)
     phases = tuple((name, int(w + work)) for name, w, work in zip(("encode", "denoise", "decode"), resident, works))
     peak, ram = _memory(resident, works, w_all, speed.memory_margin, on_gpu)
@@ -194,8 +201,9 @@ def predict(model: ModelProfile, family: Family, resolution: int, steps: int, fr
     total = load + count * one
     parts = (("load", load), ("encode", encode * count), ("denoise", steps * step * count),
              ("decode", decode * count), ("transfer", (per_task + steps * per_step) * count))
-    return Prediction(peak, phases, total, total * speed.band[0], total * speed.band[1],
-                      parts, g.tokens, g.width, g.height, speed.calibrated, speed.basis, total, ram)
+    return Prediction(peak=peak, phases=phases, seconds=total, low=total * speed.band[0],
+                      high=total * speed.band[1], parts=parts, tokens=g.tokens, width=g.width, height=g.height,
+                      calibrated=speed.calibrated, basis=speed.basis, model_seconds=total, ram=ram)
 
 
 def _memory(resident: tuple[float, float, float], works: tuple[float, float, float], w_all: float,

@@ -6,7 +6,7 @@ cli/fleet_flow.py's `manager_for`.)"""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qms_cli.plan.manager import Plan, QualityManager, Task
 
@@ -38,8 +38,9 @@ class FleetManager:
 
     def plan(self, function: str | Task, quality: str | None = None, node: str | None = None, count: int = 1,
              frames: int | None = None, seconds: float | None = None, max_time: float | None = None) -> Plan:
-        task = function if isinstance(function, Task) else Task(function, quality, node, count, frames, seconds)
-        best: tuple[Any, ...] | None = None
+        task = function if isinstance(function, Task) else Task(function, quality=quality, node=node, count=count,
+                                                                frames=frames, seconds=seconds)
+        best: tuple[tuple[bool, int, bool, float], tuple[str, int], Plan] | None = None
         for host, qm in self.managers.items():
             plan = qm.plan(task, max_time=max_time)
             r = plan.route.chosen
@@ -51,4 +52,4 @@ class FleetManager:
         assert best is not None
         _, key, chosen = best
         self.load[key] = self.load.get(key, 0.0) + chosen.route.chosen.prediction.seconds
-        return chosen  # type: ignore[no-any-return]
+        return chosen

@@ -140,7 +140,8 @@ class QualityManager:
     def plan(self, function: str | Task, quality: str | None = None, node: str | None = None, count: int = 1,
              frames: int | None = None, seconds: float | None = None, max_time: float | None = None) -> Plan:
         """Plan one task: `plan("Create Image")`, `plan("create video", quality="high", seconds=5)`."""
-        task = function if isinstance(function, Task) else Task(function, quality, node, count, frames, seconds)
+        task = function if isinstance(function, Task) else Task(function, quality=quality, node=node, count=count,
+                                                                frames=frames, seconds=seconds)
         if task.count < 1:
             raise UsageError(f"--count must be at least 1, not {task.count}")
         name = self.catalog.tiers.function(task.function)
@@ -149,7 +150,7 @@ class QualityManager:
         route = self.router.route(name, requested, n_frames, task.count, max_time)
         if id(route) not in self._upgrades:  # routes are memoised, so is what lies above them
             self._upgrades[id(route)] = self.upgrade(route, n_frames, task.count)
-        return Plan(task, route, source, n_frames, self._upgrades[id(route)])
+        return Plan(task=task, route=route, quality_source=source, frames=n_frames, upgrade=self._upgrades[id(route)])
 
     def upgrade(self, route: Route, frames: int | None, count: int) -> Upgrade | None:
         """The hint for the tier that was asked for when the route steps down from it; else for the tier above."""

@@ -44,5 +44,5 @@ def parse_task(line: str) -> Task:
         kind = FIELDS[key]
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
             raise ValueError(f"{key!r} must be {'text' if kind == (str,) else 'a number'}, not {value!r}")
-    return Task(data["function"], data.get("quality"), data.get("node"), data.get("count") or 1,
-                data.get("frames"), data.get("seconds"))
+    return Task(data["function"], quality=data.get("quality"), node=data.get("node"), count=data.get("count") or 1,
+                frames=data.get("frames"), seconds=data.get("seconds"))

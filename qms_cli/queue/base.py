@@ -109,7 +109,7 @@ class Store:
         with self.tx() as tx:
             (row,) = tx.rows(f"INSERT INTO queue_tasks (queued_at, {', '.join(NEW_COLUMNS)}, state) "
                              f"VALUES (?, {marks}, 'queued') RETURNING {_TASK}",
-                             (self.now(tx), *new[:8], int(new.allow_fallback), *new[9:]))
+                             (self.now(tx), *{**new._asdict(), "allow_fallback": int(new.allow_fallback)}.values()))
         return task(row)
 
     def get(self, task_id: int) -> QueuedTask | None:
@@ -232,7 +232,7 @@ class Store:
             if not tx.run("UPDATE queue_workers SET heartbeat = ?, task = ?, capacity = ? WHERE id = ?",
                           (now, worker.task, worker.capacity, worker.id)):
                 tx.run(f"INSERT INTO queue_workers ({', '.join(WORKER_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (*worker[:5], now, now, worker.task))
+                       tuple(worker._replace(started_at=now, heartbeat=now)))
 
     def leave(self, worker_id: str) -> None:
         with self.tx() as tx:

@@ -81,7 +81,8 @@ class _Floor:
             busy = frozenset(b.owner for b in self.on_card.values())
             wanted = frozenset(t for (o, t), n in self.wanting.items() if n and o not in busy)
             overdue = sum(1 for b in self.on_card.values() if b.overdue)
-            key = self.policy.key(State(now, len(self.cards), self.held, wanted, self.last, busy, overdue))
+            key = self.policy.key(State(now=now, cards=len(self.cards), held=self.held, wanted=wanted,
+                                        last_start=self.last, busy_owners=busy, overdue_held=overdue))
             capacity = self.cards[card]
             heads = [(key(q[0][0]), b) for b, q in self.buckets.items() if fits(q[0][0], capacity)]
             if not heads:
@@ -93,9 +94,11 @@ class _Floor:
             self.wanting[task.owner, task.tier] -= 1
             self.last[task.owner] = now
             self.idle.remove(card)
-            self._occupy(Busy(card, task.owner, task.tier, now + run, now - task.queued_at >= self.max_wait))
+            self._occupy(Busy(card=card, owner=task.owner, tier=task.tier, finish=now + run,
+                              overdue=now - task.queued_at >= self.max_wait))
             first, last = self.seen.pop(task.id)
-            out.append(Outcome(task, now, now + run, run, last, first, card))
+            out.append(Outcome(task=task, start=now, finish=now + run, run=run, under_way=last, first_free=first,
+                               card=card))
 
 
 def play(arrivals: Iterable[tuple[Waiting, float]], cards: Sequence[int], policy: Order, *, now: float = 0.0,

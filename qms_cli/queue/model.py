@@ -85,7 +85,8 @@ class QueuedTask(NamedTuple):
         only where a worker serves the processor."""
         processor = on_processor(self.config_key)
         need = 0 if self.allow_fallback or processor else self.need
-        return Waiting(self.id, self.owner, self.tier, self.priority, self.queued_at, self.predicted, need, processor)
+        return Waiting(id=self.id, owner=self.owner, tier=self.tier, priority=self.priority, queued_at=self.queued_at,
+                       seconds=self.predicted, need=need, processor=processor)
 
     @property
     def processor(self) -> bool:

@@ -129,7 +129,8 @@ def order(policy: Order, waiting: list[Waiting], running: list[tuple[str, str]],
     for _, tier in running:
         held[tier] = held.get(tier, 0) + 1
     busy = frozenset(o for o, _ in running)
-    s = State(now, cards, held, frozenset(w.tier for w in waiting if w.owner not in busy), last_start, busy)
+    s = State(now=now, cards=cards, held=held, wanted=frozenset(w.tier for w in waiting if w.owner not in busy),
+              last_start=last_start, busy_owners=busy)
     return sorted(waiting, key=policy.key(s))
 
 

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from qms_cli.errors import Declined, UsageError
 from qms_cli.queue.engine import Busy, play
 from qms_cli.queue.model import PROCESSOR, NewTask, WorkerInfo
 from qms_cli.queue.policy import PRIORITIES, Policy, fits
 from qms_cli.queue.store import Snapshot
+
+if TYPE_CHECKING:
+    from qms_cli.hardware import Resources
+    from qms_cli.plan.manager import Plan, QualityManager
+    from qms_cli.plan.planner import Planner
 
 
 class Spec(NamedTuple):
@@ -68,7 +73,7 @@ def owner() -> str:
         return "someone"
 
 
-def idle_resources(qm: Any, workers: list[WorkerInfo]) -> Any:
+def idle_resources(qm: Planner, workers: list[WorkerInfo]) -> Resources:
     """The card a task is planned on: the largest a live worker serves (idle), else this machine's, idle;
     with only workers that serve the processor, no card."""
     from qms_cli.hardware.resources import Gpu
@@ -83,7 +88,7 @@ def idle_resources(qm: Any, workers: list[WorkerInfo]) -> Any:
     return res._replace(gpus=tuple(replace(g, free=g.total, used=0) for g in res.gpus if g.usable))
 
 
-def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, Any]:
+def plan_task(qm: QualityManager, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, Plan]:
     """The task as the queue stores it, and its plan; NeverFits if it could never start as asked."""
     from qms_cli.runs.running import plan_config_key
 
@@ -91,7 +96,7 @@ def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, 
         raise UsageError(f"--priority {spec.priority!r} is not a priority; choose one of: {', '.join(PRIORITIES)}")
     if not spec.owner.strip():
         raise UsageError("--owner must not be empty")
-    idle = qm.on(idle_resources(qm, workers))
+    idle: Planner = qm.on(idle_resources(qm, workers))
     plan = idle.plan(spec.function, spec.quality, spec.node, spec.count, spec.frames, spec.seconds)
     r = plan.route.chosen
     if plan.fallback and not spec.allow_fallback:
@@ -100,13 +105,15 @@ def plan_task(qm: Any, spec: Spec, workers: list[WorkerInfo]) -> tuple[NewTask, 
                         serving or ("here" if idle.resources.gpus else "no card"))
     p = r.prediction
     project = str(qm.project.path) if qm.project else None
-    new = NewTask(spec.owner.strip(), plan.route.function, plan.route.requested.id, PRIORITIES[spec.priority],
-                  spec.node, spec.count, plan.frames, project, spec.allow_fallback, r.tier.id,
-                  plan_config_key(plan), int(p.peak), float(p.seconds), float(p.low), float(p.high))
+    new = NewTask(owner=spec.owner.strip(), function=plan.route.function, requested=plan.route.requested.id,
+                  priority=PRIORITIES[spec.priority], node=spec.node, count=spec.count, frames=plan.frames,
+                  project=project, allow_fallback=spec.allow_fallback, tier=r.tier.id, config_key=plan_config_key(plan),
+                  need=int(p.peak), predicted=float(p.seconds), predicted_low=float(p.low),
+                  predicted_high=float(p.high))
     return new, plan
 
 
-def cards_of(resources: Any) -> list[int]:
+def cards_of(resources: Resources) -> list[int]:
     """What each usable card of a machine could give a task when idle; none: the processor (PROCESSOR)."""
     return [resources.idle_available(g) for g in resources.gpus if g.usable] or [PROCESSOR]
 
@@ -139,7 +146,7 @@ def project(snap: Snapshot, policy: Policy, capacities: list[int]) -> dict[int, 
                 continue
             left = max(0.0, (t.started_at or snap.now) + getattr(t, pick) - snap.now)
             overdue = (t.started_at or 0) - t.queued_at >= policy.max_wait
-            busy.append(Busy(card, t.owner, t.tier, snap.now + left, overdue))
+            busy.append(Busy(card=card, owner=t.owner, tier=t.tier, finish=snap.now + left, overdue=overdue))
         tasks = [(t.waiting(), float(getattr(t, pick))) for t in snap.waiting]
         outcomes = play(tasks, capacities, policy, now=snap.now, busy=busy, last_start=snap.last_start)
         starts.append({o.task.id: o.start - snap.now for o in outcomes})

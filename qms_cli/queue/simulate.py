@@ -58,7 +58,8 @@ def make_workload(s: Settings, *, batch: bool = True) -> Workload:
         expected, p90 = s.predicted[tier]
         sigma = max(0.01, math.log(max(p90 / expected, 1.0001)) / 1.2816)
         run = expected * math.exp(rng.gauss(-sigma * sigma / 2, sigma))
-        tasks.append((Waiting(len(tasks), owner, tier, priority, at, expected), run))
+        tasks.append((Waiting(id=len(tasks), owner=owner, tier=tier, priority=priority, queued_at=at, seconds=expected),
+                      run))
 
     rng = random.Random(s.seed)
     t = rng.expovariate(rate)

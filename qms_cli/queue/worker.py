@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from qms_cli.errors import DataError, UsageError
 from qms_cli.plan.notices import Wording
@@ -36,6 +36,11 @@ from qms_cli.queue.model import HEARTBEAT, PROCESSOR, QueuedTask, WorkerInfo
 from qms_cli.queue.policy import from_settings, order
 from qms_cli.queue.reasons import Reason, of_outcome
 
+if TYPE_CHECKING:
+    from qms_cli.hardware import Resources
+    from qms_cli.plan.manager import Plan, QualityManager
+    from qms_cli.runs.running import RunResult
+
 T = TypeVar("T")
 RECONNECT = 600.0  # seconds a worker keeps trying to reach the queue's database before it stops (exit 1)
 
@@ -43,8 +48,8 @@ RECONNECT = 600.0  # seconds a worker keeps trying to reach the queue's database
 class Card(NamedTuple):
     """The card this worker serves, and how to read it again."""
 
-    qm: Any  # QualityManager over this card alone
-    refresh: Callable[[], Any]  # -> Resources read now (this card alone)
+    qm: QualityManager  # over this card alone
+    refresh: Callable[[], Resources]  # read now (this card alone)
 
 
 class Ended(NamedTuple):
@@ -68,10 +73,11 @@ class Worker:
         self.gpu = gpu.index if gpu is not None else None
         host, wid = worker_id(self.gpu)
         capacity = PROCESSOR if gpu is None else card.qm.resources.idle_available(gpu)
-        self.info = WorkerInfo(wid, host, self.gpu, gpu.name if gpu else "processor", capacity, 0.0, 0.0, None)
-        self._plans: dict[int, Any] = {}
+        self.info = WorkerInfo(id=wid, host=host, gpu=self.gpu, card=gpu.name if gpu else "processor",
+                               capacity=capacity, started_at=0.0, heartbeat=0.0, task=None)
+        self._plans: dict[int, Plan] = {}
         self.policy = from_settings({})
-        self._now: Any = card.qm
+        self._now: QualityManager = card.qm
         self._lease: str | None = None
 
     def _patiently(self, call: Callable[[], T]) -> T:
@@ -200,7 +206,7 @@ class Worker:
             self.say(Said("ended", t.id, {"state": ended.state, "seconds": result.seconds, "reason": reason}))
         return Ended(ended, False)
 
-    def _prepare(self, t: QueuedTask, plan: Any) -> tuple[Path, dict[str, str]]:
+    def _prepare(self, t: QueuedTask, plan: Plan) -> tuple[Path, dict[str, str]]:
         """The runner's plan file and environment."""
         import io
 
@@ -257,7 +263,7 @@ class Worker:
             if store is not None:
                 store.close()
 
-    def _row(self, t: QueuedTask, plan: Any, result: Any) -> dict[str, Any]:
+    def _row(self, t: QueuedTask, plan: Plan, result: RunResult) -> dict[str, Any]:
         from qms_cli.runs import running
 
         return running.row(plan, result, project=t.project, fingerprint=self.card.qm.router.fingerprint_of_rung(

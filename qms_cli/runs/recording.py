@@ -42,7 +42,8 @@ def to_row(qm: QualityManager, entry: dict[str, Any], project: str | None) -> di
     ran = tiers.get(entry["tier"])
     asked = tiers.get(entry["requested"]) if entry.get("requested") else ran
     count = entry.get("count") or 1
-    plan = qm.plan(Task(entry["function"], ran.id, entry.get("node"), count, entry.get("frames")))
+    plan = qm.plan(Task(entry["function"], quality=ran.id, node=entry.get("node"), count=count,
+                        frames=entry.get("frames")))
     route = plan.route
     rung = route.chosen
     if rung.tier.id != ran.id:  # it ran at `tier` all the same: estimate that tier's first rung that fits
