@@ -23,7 +23,7 @@ from qms_cli.plan.routing import Route, Router, Rung
 from qms_cli.units import GIB
 
 BASE = load_catalog()
-SOLD = BASE.throughput.cards().sizes_sold  # what the router hands explain, through the catalogue
+SOLD = BASE.card_sizes  # what the router hands explain, through the catalogue
 SIZES_GB: list[int] = yaml.safe_load(locate(list(BASE.dirs), "cards.yaml").read_text(encoding="utf-8"))["sizes_sold"]
 LOW, STANDARD, HIGH = BASE.tiers.tiers
 FN = "Create Image"
@@ -210,10 +210,9 @@ def test_the_card_sizes_people_are_told_follow_the_profile(tmp_path: Path) -> No
     assert n.remedy == Remedy("card", card=told) and r.status == Status("falls_back", told)
 
 
-def test_card_sizes_out_of_order_are_one_clear_line() -> None:
-    from qms_cli.catalog.cards import CardTable
-
+def test_card_sizes_out_of_order_are_one_clear_line(tmp_path: Path) -> None:
     data = yaml.safe_load(locate(list(BASE.dirs), "cards.yaml").read_text(encoding="utf-8"))
     data["sizes_sold"] = [24, 12]
+    (tmp_path / "cards.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(DataError, match=r"cards\.yaml::\$\.sizes_sold: list the sizes smallest first"):
-        CardTable(data, "cards.yaml")
+        load_catalog(str(tmp_path)).card_sizes  # noqa: B018  (reading the sizes checks them)

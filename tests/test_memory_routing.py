@@ -150,7 +150,7 @@ def test_card_sizes_agree_between_notices_hints_and_tiers(machine_name: str) -> 
     qm = QualityManager(BASE, res, BASE.throughput)
     here, _, _ = on_this_machine(BASE, res)
     sizes = yaml.safe_load(locate(list(BASE.dirs), "cards.yaml").read_text(encoding="utf-8"))["sizes_sold"]
-    sold = BASE.throughput.cards().sizes_sold
+    sold = BASE.card_sizes
     for tier in BASE.tiers.tiers:
         for fn in BASE.tiers.functions:
             plan = qm.plan(fn, quality=tier.id)

@@ -135,7 +135,7 @@ def test_the_issue_example() -> None:
     # The card to run High at all: the smallest sold (as the card table lists them) with its lightest rung's
     # need free (reserve 0 here).
     lightest = min(r.prediction.peak for r in route.rungs if r.tier.id == "high" and not r.on_cpu)
-    card = next(size // GIB for size in catalog.throughput.cards().sizes_sold if size >= lightest)
+    card = next(size // GIB for size in catalog.card_sizes if size >= lightest)
     assert n.suggestion == ("To use High: close other programs using the graphics card (they hold 6 GB), "
                             f"or use a card with {card} GB or more.")
 

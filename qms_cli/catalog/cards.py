@@ -12,7 +12,6 @@ import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qms_cli.errors import DataError
-from qms_cli.units import GIB
 
 if TYPE_CHECKING:
     from qms_cli.hardware.resources import Gpu
@@ -65,10 +64,6 @@ class CardTable:
                 if key in self.exact:
                     raise DataError(f"{filename}::$.cards[{i}].names: {name!r} is listed twice")
                 self.exact[key] = card
-        sold = [int(gb) for gb in data["sizes_sold"]]
-        if sold != sorted(sold):
-            raise DataError(f"{filename}::$.sizes_sold: list the sizes smallest first")
-        self.sizes_sold = tuple(gb * GIB for gb in sold)  # bytes: a 12 GB card is 12 GiB (DESIGN.md, sizes)
         if normalise(self.unknown_card) not in self.exact:
             raise DataError(f"{filename}::$.unknown_card: {self.unknown_card!r} is not a listed card")
 

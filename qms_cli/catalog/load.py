@@ -17,6 +17,7 @@ from qms_cli.catalog.parsing import PROFILE_LIMIT, ParseError, parse_json, parse
 from qms_cli.catalog.tiers import TierSet
 from qms_cli.errors import DataError, UsageError
 from qms_cli.paths import bundled
+from qms_cli.units import GIB
 
 if TYPE_CHECKING:
     from qms_cli.catalog.cards import CardTable
@@ -126,6 +127,16 @@ class Catalog:
 
         return Throughput.from_data(read_document(locate(list(self.dirs), "throughput.yaml"), "throughput"),
                                     self._cards)
+
+    @cached_property
+    def card_sizes(self) -> tuple[int, ...]:
+        """The card sizes sold, in bytes, smallest first (profiles/cards.yaml `sizes_sold`), for the cards people
+        are told of: read without building the card table (`qms tiers` names cards, it matches none)."""
+        path = locate(list(self.dirs), "cards.yaml")
+        sold = [int(gb) for gb in read_document(path, "cards")["sizes_sold"]]
+        if sold != sorted(sold):
+            raise DataError(f"{path}::$.sizes_sold: list the sizes smallest first")
+        return tuple(gb * GIB for gb in sold)  # a 12 GB card is 12 GiB (DESIGN.md, sizes)
 
     def _cards(self) -> CardTable:
         """The card table (profiles/cards.yaml): read only when a card needs matching."""

@@ -44,6 +44,7 @@ def tiers(
         from qms_cli.render.plan import calibration_line
 
         emit_lines(calibration_line(listing.calibration))
-    from qms_cli.render.messages import machine
+    if listing.warnings:
+        from qms_cli.render.messages import machine
 
-    emit_lines(*machine.notices(listing.warnings), err=True)
+        emit_lines(*machine.notices(listing.warnings), err=True)

@@ -181,7 +181,7 @@ class Router:
     @property
     def card_sizes(self) -> tuple[int, ...]:
         """The card sizes sold (bytes, smallest first: profiles/cards.yaml), for the cards people are told of."""
-        return self.throughput.cards().sizes_sold
+        return self.catalog.card_sizes
 
 
 def choose(rungs: list[Rung], max_time: float | None) -> tuple[Rung, bool]:
