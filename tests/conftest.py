@@ -6,13 +6,17 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from qms_cli.cli.app import main
+
+if TYPE_CHECKING:
+    from tests.postgres_server import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "profiles"
@@ -70,3 +74,17 @@ def validate_output(data: Any, schema: str) -> None:
 
     problems = validate(data, schema, f"<{schema} output>")
     assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """One real PostgreSQL server for the session (each test makes its own database on it)."""
+    from tests import postgres_server  # it imports this module's ROOT
+
+    why = postgres_server.missing()
+    if why:
+        pytest.skip(f"PostgreSQL tests skipped: {why}")
+    server = postgres_server.Server()
+    yield server
+    server.stop()
+

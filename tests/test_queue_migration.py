@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from qms_cli.queue.delivery import reason_of
 from qms_cli.queue.reasons import Reason
@@ -108,16 +105,6 @@ def test_a_history_written_by_todays_qms_keeps_its_runs_and_its_reasons_become_f
     assert version == 4 and runs == 1
     assert stored[1] == ("runner_exit", '{"code":2}') and stored[0] == (None, None)
     assert not any(" " in (kind or "") for kind, _ in stored)  # kinds, not sentences
-
-
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[postgres_server.Server]:
-    why = postgres_server.missing()
-    if why:
-        pytest.skip(f"PostgreSQL tests skipped: {why}")
-    server = postgres_server.Server()
-    yield server
-    server.stop()
 
 
 def test_a_postgresql_queue_made_by_todays_qms_is_converted_once(pg_server: postgres_server.Server) -> None:

@@ -16,19 +16,8 @@ from qms_cli.queue.model import ATTEMPTS, LEASE, NewTask, WorkerInfo
 from qms_cli.queue.reasons import Reason
 from qms_cli.queue.store import SQLiteStore, Store, open_store
 from qms_cli.runs import history
-from tests import postgres_server
 
 GB = 2**30
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[postgres_server.Server]:
-    why = postgres_server.missing()
-    if why:
-        pytest.skip(f"PostgreSQL tests skipped: {why}")
-    server = postgres_server.Server()
-    yield server
-    server.stop()
 
 
 _databases = iter(range(10**6))
