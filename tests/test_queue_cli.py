@@ -9,12 +9,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.conftest import run_qms, validate_output
+
+if TYPE_CHECKING:
+    from tests.postgres_server import Server
 
 RUNNER = """
 import os, sys, time
@@ -305,17 +308,8 @@ def test_exporter_reports_the_queue(queue_env: Path, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    from tests import postgres_server
-
-    why = postgres_server.missing()
-    if why:
-        pytest.skip(f"PostgreSQL tests skipped: {why}")
-    server = postgres_server.Server()
-    try:
-        yield server.database("cli")
-    finally:
-        server.stop()
+def pg_url(pg_server: Server) -> str:
+    return pg_server.database("cli")
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -32,13 +31,11 @@ class Latest:
     def __init__(self, first: Snapshot) -> None:
         self.snapshot = first
         self.errors = 0
-        self.duration = 0.0
         self.failing: set[str] = set()  # the kinds of failure said since the last good refresh
 
     def refresh(self, take: Callable[[], Snapshot], say: Callable[[Refresh], None] | None = None) -> None:
         """Take a new snapshot; on failure keep the last one and say so once per kind of failure (one line, no
         traceback), and once when refreshing works again. Without `say`, the facts go to the log."""
-        started = time.perf_counter()
         try:
             self.snapshot = take()
         except Exception as e:
@@ -51,7 +48,6 @@ class Latest:
             if self.failing:
                 (say or _log)(Refresh("recovered"))
             self.failing.clear()
-        self.duration = time.perf_counter() - started
 
 
 def _log(event: Refresh) -> None:
@@ -183,7 +179,7 @@ def write_textfile(path: str, snapshot: Snapshot) -> None:
 
 def serve(host: str, port: int, interval: float, take: Callable[[], Snapshot],
           ready: Callable[[str, int], None], say: Callable[[Refresh], None] | None = None) -> None:
-    """Serve /metrics until interrupted, refreshing every `interval` seconds in this thread (metrics_http.py:
+    """Serve /metrics until interrupted, refreshing every `interval` seconds in this thread (exporter/server.py:
     idle connections time out, open ones are bounded)."""
     from qms_cli.exporter.server import MetricsServer, listen
 

@@ -68,10 +68,6 @@ class MetricsServer:
         self._selector.close()
         self.sock.close()
 
-    @property
-    def open_connections(self) -> int:
-        return len(self._opened)
-
     def _loop(self) -> None:
         while not self._stop.is_set():
             for key, _ in self._selector.select(timeout=0.2):

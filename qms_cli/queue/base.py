@@ -15,10 +15,21 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from qms_cli.errors import DataError
-from qms_cli.queue.model import ATTEMPTS, COLUMNS, LEASE, NEW_COLUMNS, WORKER_COLUMNS, NewTask, QueuedTask, WorkerInfo
+from qms_cli.queue.model import (
+    ACTIVE,
+    ATTEMPTS,
+    COLUMNS,
+    LEASE,
+    NEW_COLUMNS,
+    WORKER_COLUMNS,
+    NewTask,
+    QueuedTask,
+    WorkerInfo,
+)
 from qms_cli.queue.reasons import Reason, decode, encode
 
 _TASK = ", ".join(COLUMNS)
+_FACTS = COLUMNS.index("reason_facts")  # stored as JSON text
 _FINISHED = ("done", "failed", "cancelled")
 # A claimed task back in the queue, as it was before the claim.
 _BACK = ("state = 'queued', worker = NULL, host = NULL, gpu = NULL, claimed_at = NULL, heartbeat = NULL, "
@@ -54,7 +65,7 @@ class Snapshot(NamedTuple):
 def task(row: Sequence[Any]) -> QueuedTask:
     t = QueuedTask(*row)
     return t._replace(allow_fallback=bool(t.allow_fallback), cancel_requested=bool(t.cancel_requested),
-                      reason_facts=decode(row[COLUMNS.index("reason_facts")]) if t.reason_kind else None)
+                      reason_facts=decode(row[_FACTS]) if t.reason_kind else None)
 
 
 Pick = Callable[[Snapshot], Iterable[tuple[QueuedTask, str]]]
@@ -125,7 +136,7 @@ class Store:
     def _snapshot(self, tx: Tx, now: float) -> Snapshot:
         self._reclaim(tx, now)
         active = [task(r) for r in tx.rows(
-            f"SELECT {_TASK} FROM queue_tasks WHERE state IN ('queued', 'running') ORDER BY id")]
+            f"SELECT {_TASK} FROM queue_tasks WHERE state IN {ACTIVE!r} ORDER BY id")]
         owners = sorted({t.owner for t in active})
         last: dict[str, float] = {}
         if owners:
@@ -255,7 +266,7 @@ class Store:
         with self.reading() as tx:
             now = self.now(tx)
             tasks = [(st, t, o, int(n)) for st, t, o, n in tx.rows(
-                "SELECT state, tier, owner, count(*) FROM queue_tasks WHERE state IN ('queued', 'running') "
+                f"SELECT state, tier, owner, count(*) FROM queue_tasks WHERE state IN {ACTIVE!r} "
                 "GROUP BY state, tier, owner ORDER BY state, tier, owner")]
             oldest = [(t, now - float(q)) for t, q in tx.rows(
                 "SELECT tier, min(queued_at) FROM queue_tasks WHERE state = 'queued' GROUP BY tier ORDER BY tier")]

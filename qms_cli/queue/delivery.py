@@ -47,7 +47,7 @@ class Delivery:
             try:
                 journal.write(path, item)
                 kept: Path | None = path
-            except OSError:  # no journal here: deliver straight away (lost if the worker dies meanwhile)
+            except DataError:  # no journal here: deliver straight away (lost if the worker dies meanwhile)
                 kept = None
             patiently(lambda: self.deliver(kept, item))
 
@@ -63,7 +63,7 @@ class Delivery:
                     continue
                 self.deliver(path, item)
                 self.say(Said("delivered", int(item["task"])))
-        keep = [int(p.stem.rsplit("-", 1)[1]) for p in left if p.stem.rsplit("-", 1)[1].isdigit()]
+        keep = [t for t in map(journal.task_of, left) if t is not None]
         self.store.release_strays(worker_id, keep)
 
     def deliver(self, path: Path | None, item: dict[str, Any]) -> None:

@@ -32,14 +32,18 @@ def path_for(queue: str, task_id: int) -> Path:
 
 
 def write(path: Path, entry: dict[str, Any]) -> None:
-    """Write (or rewrite) one entry, durably: temporary file, fsync, rename."""
+    """Write (or rewrite) one entry, durably (project/atomic.py: synced temporary file, rename, synced folder);
+    DataError if it cannot be."""
+    from qms_cli.project.atomic import write_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(entry, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(entry))
+
+
+def task_of(path: Path) -> int | None:
+    """The task id an entry's name carries."""
+    tail = path.stem.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else None
 
 
 def read(path: Path) -> dict[str, Any] | None:
@@ -62,7 +66,7 @@ def pending(queue: str) -> list[Path]:
         names = [p for p in folder().iterdir() if p.name.startswith(prefix) and p.suffix == ".json"]
     except OSError:
         return []
-    return sorted(names, key=lambda p: int(p.stem.rsplit("-", 1)[1]) if p.stem.rsplit("-", 1)[1].isdigit() else 0)
+    return sorted(names, key=lambda p: task_of(p) or 0)
 
 
 @contextlib.contextmanager

@@ -7,7 +7,6 @@ from typing import Any, NamedTuple
 from qms_cli.env import seconds
 from qms_cli.queue.policy import Waiting
 
-STATES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
 # Seconds a claim lives without a heartbeat before the task goes back to the queue ($QMS_QUEUE_LEASE, default
 # 30), and between a worker's heartbeats (a sixth of that: five beats may be missed before a claim runs out).

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from qms_cli.queue.tables import has_column
+
 KINDS = ("cancelled_waiting", "cancelled_running", "out_of_memory", "runner_exit", "worker_lost", "prepare_failed")
 
 
@@ -78,8 +80,7 @@ Run = Callable[[str, Sequence[Any]], int]
 # The reason column becomes the kind, beside a column of facts (both databases support RENAME COLUMN).
 RENAME = "ALTER TABLE queue_tasks RENAME COLUMN reason TO reason_kind"
 ADD_FACTS = "ALTER TABLE queue_tasks ADD COLUMN reason_facts TEXT"
-HAS_FACTS = ("SELECT 1 FROM information_schema.columns WHERE table_name = 'queue_tasks' "
-             "AND column_name = 'reason_facts'")
+HAS_FACTS = has_column("reason_facts")
 
 
 def upgrade(rows: Rows, run: Run) -> int:

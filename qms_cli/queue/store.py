@@ -46,9 +46,9 @@ class SQLiteStore(Store):
 
 def open_store(queue: str | None, db: Path | None) -> Store:
     """The queue: --queue / $QMS_QUEUE_URL (postgresql://...), else the history database (--db, $QMS_DB)."""
-    import os
+    from qms_cli.env import text
 
-    url = queue or os.environ.get("QMS_QUEUE_URL") or None
+    url = queue or text("QMS_QUEUE_URL")
     if url and url.startswith(("postgresql://", "postgres://")):
         from qms_cli.queue.postgres import PostgresStore
 

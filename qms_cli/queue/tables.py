@@ -39,7 +39,12 @@ def ddl(*, key: str, real: str, big: str) -> str:
 # queues made before it: SQLite's history migration 3; PostgreSQL on connect, only where it is missing (an
 # ALTER TABLE takes the table's exclusive lock even when there is nothing to add, and would stall every claim).
 LEASE_COLUMN = "ALTER TABLE queue_tasks ADD COLUMN lease TEXT"
-HAS_LEASE = "SELECT 1 FROM information_schema.columns WHERE table_name = 'queue_tasks' AND column_name = 'lease'"
+def has_column(name: str) -> str:
+    """PostgreSQL: a query with a row when queue_tasks has the column (an older qms made the table without it)."""
+    return f"SELECT 1 FROM information_schema.columns WHERE table_name = 'queue_tasks' AND column_name = '{name}'"
+
+
+HAS_LEASE = has_column("lease")
 
 SQLITE = ddl(key="INTEGER PRIMARY KEY", real="REAL", big="INTEGER")
 POSTGRES = ddl(key="BIGSERIAL PRIMARY KEY", real="DOUBLE PRECISION", big="BIGINT")

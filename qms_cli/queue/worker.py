@@ -278,7 +278,9 @@ def runner_argv(runner: str | None) -> list[str]:
     """The runner command from --runner or $QMS_RUNNER, split as a shell would (no shell runs it)."""
     import shlex
 
-    text = runner or os.environ.get("QMS_RUNNER")
+    from qms_cli.env import text as variable
+
+    text = runner or variable("QMS_RUNNER")
     if not text or not text.strip():
         raise UsageError("give the command that generates with --runner (or $QMS_RUNNER), e.g. "
                          "qms queue work --runner 'python generate.py'")

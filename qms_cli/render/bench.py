@@ -138,7 +138,7 @@ def result_table(outcome: Any) -> Table | None:
         return None
     table = Table(list(m.EVAL_COLUMNS))
     for e in outcome.evaluations:
-        table.add(m.bench_option(e.option) if e.option else e.tier or "-", e.function or e.kind, e.size,
+        table.add(m.bench_option(e.option) if e.option else e.tier or "-", e.function or m.bench_phase(e.kind), e.size,
                   f"{e.predicted * 1000:.0f} ms", f"{e.measured * 1000:.0f} ms", f"{e.error:.1%}",
                   m.size_or_na(_whole(e.predicted_bytes)), m.size_or_na(_whole(e.measured_bytes)))
     return table
@@ -199,7 +199,7 @@ def fitted_points(cal: Calibration | None) -> tuple[list[tuple[str, float | None
     for s in cal.samples:
         if not s.fit or s.kind == "runner" or (s.detail or {}).get("options"):
             continue
-        label = f"{s.family} · {s.kind} · {_size(s)} · {m.FITTED_MARK}"
+        label = f"{m.bench_family(s.family)} · {m.bench_phase(s.kind)} · {_size(s)} · {m.FITTED_MARK}"
         times.append((label, predicted(cal.fit, s), s.seconds))
         if memfit.measured(s):
             fits = cal.memory or {}

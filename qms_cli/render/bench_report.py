@@ -67,7 +67,8 @@ def measured_rows(outcome: Any, cal: Calibration | None) -> tuple[list[Row], lis
                 memory.append((name, None, float(r.peak_bytes)))
         return times, memory
     for e in outcome.evaluations:
-        name = " · ".join((m.bench_option(e.option) if e.option else e.tier or e.family, e.function or e.kind,
+        name = " · ".join((m.bench_option(e.option) if e.option else e.tier or m.bench_family(e.family),
+                           e.function or m.bench_phase(e.kind),
                            e.size, m.HELD_OUT_MARK))
         times.append((name, e.predicted, e.measured))
         if e.measured_bytes is not None:

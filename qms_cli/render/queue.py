@@ -8,7 +8,7 @@ from typing import Any
 from qms_cli.queue.events import Said
 from qms_cli.queue.lease import parse as parse_lease
 from qms_cli.queue.model import QueuedTask
-from qms_cli.queue.policy import PRIORITIES
+from qms_cli.queue.policy import PRIORITY_NAMES
 from qms_cli.queue.service import Estimate, iso
 from qms_cli.render import messages as m
 
@@ -43,7 +43,7 @@ def view(t: QueuedTask, estimate: Estimate | None, now: float) -> dict[str, Any]
     d["reason"] = task_reason(t)
     for k in ("queued_at", "claimed_at", "heartbeat", "started_at", "finished_at"):
         d[k] = iso(d[k])
-    d["priority"] = {v: k for k, v in PRIORITIES.items()}[t.priority]
+    d["priority"] = PRIORITY_NAMES[t.priority]
     d["lease"] = parse_lease(t.lease)
     d["need_bytes"] = d.pop("need")
     d["predicted_seconds"] = [t.predicted_low, t.predicted, t.predicted_high]

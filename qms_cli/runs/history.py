@@ -246,11 +246,8 @@ def ratios(db: sqlite3.Connection, fingerprints: list[str], per_key: int = 20) -
             WHERE outcome = 'ok' AND fingerprint IN ({marks}) AND model_seconds > 0 AND actual_seconds > 0)
         WHERE n <= ?"""
     out: dict[tuple[str, str], list[float]] = {}
-    try:
-        for fp, key, ratio in db.execute(sql, (*fingerprints, per_key)):
-            out.setdefault((fp, key), []).append(ratio)
-    except sqlite3.Error as e:
-        raise DataError(why(Path(db_path(db)), e)) from None
+    for fp, key, ratio in select(db, sql, (*fingerprints, per_key)):
+        out.setdefault((fp, key), []).append(ratio)
     return out
 
 

@@ -79,7 +79,7 @@ def execute(argv: list[str], env: dict[str, str], gpu_index: int | None,
         tee.start()
         if on_start is not None:
             on_start(proc.pid)
-        with sampler if gpu_index is not None else _Nothing():
+        with sampler if gpu_index is not None else contextlib.nullcontext():
             try:
                 code = _wait(proc, stop, received)
             except KeyboardInterrupt:
@@ -161,12 +161,6 @@ def _stop(proc: subprocess.Popen[bytes], received: list[int]) -> int:
     return proc.wait()
 
 
-class _Nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def row(plan: Plan, result: RunResult | None, *, project: str | None, fingerprint: str, proceeded: bool | None,

@@ -67,7 +67,16 @@ def bench_settings(options: tuple[str, ...]) -> str:
 
 
 def bench_phase(phase: str) -> str:
-    return "making the picture" if phase == "denoise" else "turning it into pixels"
+    """A phase of a task ("denoise" or "step": one pass; "decode"), in words."""
+    return "making the picture" if phase in ("denoise", "step") else "turning it into pixels"
+
+
+_FAMILY_WORDS = {"flux": "the picture model", "wan": "the video model"}
+
+
+def bench_family(family: str) -> str:
+    """A model family measured, in words (its name is jargon)."""
+    return _FAMILY_WORDS.get(family, "another model")
 
 
 def bench_said(fits: bool) -> str:
