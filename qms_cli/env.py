@@ -3,10 +3,11 @@
 A value that does not parse is a UsageError (exit 2) naming the variable, the value and what is accepted,
 raised where the value is first needed; an empty variable is the same as an unset one.
 
-Read sites: paths.py (QMS_DATA_DIR, QMS_CACHE_DIR, QMS_LOG_DIR, QMS_DB, XDG_*_HOME, HOME), history.py
-(QMS_DB_TIMEOUT), queue/model.py (QMS_QUEUE_LEASE), monitor.py and queue/store.py (QMS_QUEUE_URL),
-hardware/__init__.py (VRAM_LIMIT, CUDA_VISIBLE_DEVICES), catalog.py (QMS_PROFILES), cache.py (QMS_NO_CACHE),
-render/output.py (QMS_OUTPUT), queue/worker.py (QMS_RUNNER).
+Read through here: paths.py (QMS_DATA_DIR, QMS_CACHE_DIR, QMS_LOG_DIR, QMS_DB, XDG_*_HOME, HOME),
+runs/history.py (QMS_DB_TIMEOUT), queue/model.py (QMS_QUEUE_LEASE), exporter/monitor.py and queue/store.py
+(QMS_QUEUE_URL), hardware/__init__.py (VRAM_LIMIT, CUDA_VISIBLE_DEVICES), queue/worker.py (QMS_RUNNER). Read
+directly, as plain switches or names on the start-up path: catalog/load.py (QMS_PROFILES), catalog/cache.py
+(QMS_NO_CACHE), render/output.py (QMS_OUTPUT).
 """
 
 from __future__ import annotations

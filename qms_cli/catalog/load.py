@@ -132,8 +132,8 @@ class Catalog:
     def card_sizes(self) -> tuple[int, ...]:
         """The card sizes sold, in bytes, smallest first (profiles/cards.yaml `sizes_sold`), for the cards people
         are told of: read without building the card table (`qms tiers` names cards, it matches none)."""
-        path = locate(list(self.dirs), "cards.yaml")
-        sold = [int(gb) for gb in read_document(path, "cards")["sizes_sold"]]
+        path, data = self._cards_document
+        sold = [int(gb) for gb in data["sizes_sold"]]
         if sold != sorted(sold):
             raise DataError(f"{path}::$.sizes_sold: list the sizes smallest first")
         return tuple(gb * GIB for gb in sold)  # a 12 GB card is 12 GiB (DESIGN.md, sizes)
@@ -142,16 +142,27 @@ class Catalog:
         """The card table (profiles/cards.yaml): read only when a card needs matching."""
         from qms_cli.catalog.cards import CardTable
 
+        path, data = self._cards_document
+        return CardTable(data, str(path))
+
+    @cached_property
+    def _cards_document(self) -> tuple[Path, dict[str, Any]]:
+        """profiles/cards.yaml, validated, read once: its sizes and its card table both come from it."""
         path = locate(list(self.dirs), "cards.yaml")
-        return CardTable(read_document(path, "cards"), str(path))
+        return path, read_document(path, "cards")
 
     def hardware_files(self) -> dict[str, Path]:
         """Simulated machine name -> its file (the first folder on the search path wins)."""
-        found: dict[str, Path] = {}
-        for d in self.dirs:
-            for f in sorted((d / "hardware").glob("*.y*ml")):
-                found.setdefault(f.stem, f)
-        return found
+        return hardware_files(self.dirs)
+
+
+def hardware_files(dirs: tuple[Path, ...] | list[Path]) -> dict[str, Path]:
+    """Simulated machine name -> its file, in the folders of a search path (the first folder wins)."""
+    found: dict[str, Path] = {}
+    for d in dirs:
+        for f in sorted((d / "hardware").glob("*.y*ml")):
+            found.setdefault(f.stem, f)
+    return found
 
 
 def load_catalog(profiles: str | None = None) -> Catalog:

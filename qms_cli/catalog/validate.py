@@ -7,7 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from qms_cli.catalog import semantics
-from qms_cli.catalog.load import check_document, locate, parse_document, parse_problem, profile_dirs, schema_problems
+from qms_cli.catalog.load import (
+    check_document,
+    hardware_files,
+    locate,
+    parse_document,
+    parse_problem,
+    profile_dirs,
+    schema_problems,
+)
 from qms_cli.catalog.parsing import ParseError, read_text
 from qms_cli.catalog.schemas import KINDS, Problem
 from qms_cli.errors import QmsError, UsageError
@@ -62,11 +70,7 @@ def active_files(profiles: str | None) -> list[Path]:
     """The active profiles: tiers, models and every simulated machine on the search path."""
     dirs = profile_dirs(profiles)
     files = [locate(dirs, n) for n in ("tiers.yaml", "models.yaml", "throughput.yaml", "cards.yaml")]
-    machines: dict[str, Path] = {}
-    for d in dirs:
-        for f in sorted((d / "hardware").glob("*.y*ml")):
-            machines.setdefault(f.stem, f)
-    return files + list(machines.values())
+    return files + list(hardware_files(dirs).values())
 
 
 def detect_kind(path: Path, data: Any) -> str | None:

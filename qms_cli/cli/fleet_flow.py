@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qms_cli.cli.common import Settings
 
@@ -23,8 +23,7 @@ def probe_fleet(settings: Settings, url: str, max_age: str, local_fallback: bool
                      max_age=parse_duration(max_age), local_fallback=local_fallback)
     if not isinstance(qm, FleetManager):  # Prometheus could not be used: this machine instead
         hosts = {qm.resources.machine or "this machine": qm.resources}
-        notices: list[dict[str, Any]] = [{"type": "local_fallback", "message": machine.notice(w), "detail": None}
-                                         for w in qm.warnings]
+        notices = [machine.notice_json(w) for w in qm.warnings]
     else:
         hosts = qm.fleet.hosts
         notices = [machine.notice_json(n) for n in qm.fleet.notices]

@@ -38,7 +38,3 @@ def pass_work(arch: Mapping[str, float], joint_text: bool, tokens: int, text_tok
     return 2.0 * macs, 2.0 * attention_macs
 
 
-def per_token_params(arch: Mapping[str, float], joint_text: bool) -> float:
-    """Parameters one image/video token passes through in one pass (blocks only)."""
-    h, f, layers = float(arch["hidden"]), float(arch["ffn"]), int(arch["layers"])
-    return layers * (4 * h * h + 2 * h * f + (0.0 if joint_text else 2 * h * h))

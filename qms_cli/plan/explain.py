@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from qms_cli.plan.routing import Route, Rung
 
 
-def card_for(need: int, reserve: int, sizes: Sequence[int], at_least: int = 0) -> int:
+def card_for(need: int, reserve: int, sizes: Sequence[int]) -> int:
     """The smallest card size (bytes) of `sizes` with `need` available after the reserve."""
-    wanted = max(need + reserve, at_least)
+    wanted = need + reserve
     return next((size for size in sizes if size >= wanted), wanted)
 
 

@@ -180,7 +180,7 @@ def calibration_outdated(device: str, date: str) -> str:
 
 
 def runner_implausible(n: int, example: str, took: str, expected: str) -> str:
-    return (f"Not saved as this machine's speed: {n} run{'s' if n != 1 else ''} of your command finished far "
+    return (f"Not saved as this machine's speed: {plural(n, 'run')} of your command finished far "
             f"sooner than the work can take ({example}: {took}, where about {expected} was expected); check that "
             "the command really generates")
 

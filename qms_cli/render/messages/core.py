@@ -91,7 +91,6 @@ def time_here_cannot_run(function: str) -> str:
 def times_here(parts: list[str]) -> str:
     """"  On this machine: Create Image about 3–12 min · Create Video about 46 min – 3.1 h"."""
     return "  On this machine: " + " · ".join(parts)
-PROJECT_UNREADABLE = "Note: the project file could not be read, so no tier is marked as in use ({reason})."
 
 
 def validation_ok(files: int) -> str:

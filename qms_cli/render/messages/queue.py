@@ -136,10 +136,6 @@ def worker_started(card: str, where: str) -> str:
     return f"Taking tasks for {card} from {where}. Ctrl-C stops after returning the task under way to the queue."
 
 
-def worker_idle(once: bool) -> str:
-    return "Nothing to run that fits this card now." if once else ""
-
-
 def worker_running(task_id: int, owner: str, function: str, tier: str, estimate: str) -> str:
     return f"Task {task_id} ({owner}): {function} at {tier}, estimated {estimate}."
 
@@ -179,8 +175,6 @@ SIMULATION_COLUMNS = ["Policy", "Tasks of", "Tasks", "Average wait", "Half withi
                       "Slowdown (9 in 10)"]
 SINGLE_TASK_OWNERS = "single-task owners during the batch"
 BATCH_OWNER = "the owner of the batch"
-OWNER_COLUMNS = ["Policy", "Owner", "Tasks", "Average wait", "Half within", "9 in 10 within", "Longest",
-                 "Slowdown (9 in 10)"]
 
 
 def everything(per_hour: float, busy: float) -> str:
